@@ -140,4 +140,5 @@ def _records(df: pd.DataFrame, tcol: str, icol: Optional[str], lang: Optional[st
 
 
 def write_summary(summary: dict[str, Any], path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

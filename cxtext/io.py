@@ -260,6 +260,8 @@ class Writer:
         self.fmt = fmt or (detect_format(path) if path != "-" else "jsonl")
         if self.fmt not in OUTPUT_FORMATS:
             raise UnsupportedFormatError(f"output format {self.fmt!r}; allowed: {', '.join(OUTPUT_FORMATS)}")
+        if path != "-":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.rows = 0
         self._fh = None
         self._pq = None

@@ -37,6 +37,15 @@ _CONTRAST = regex.compile(
     r"but|however|although|though|yet|whereas)(?![\p{L}\u200c]))",
     regex.IGNORECASE,
 )
+# A negator just before a promoter or low-effort phrase turns it around:
+# «لا أنصح به», «مش رح ارجع», "would not recommend", «پیشنهاد نمی‌کنم» is
+# usually written as its own detractor phrase, but not always.
+_NEGATION_BEFORE = regex.compile(
+    r"(?:^|[^\p{L}])(?:لا|ما|مش|مو|مب|لن|لم|ليس|نه|هیچ|هرگز|اصلا|never|not|don't|dont|won't|wont|wouldn't|no)"
+    r"[\s\u200c]+(?:\p{L}+[\s\u200c]+)?$",
+    regex.IGNORECASE,
+)
+_NEGATED = {"loyalty_promoter": "loyalty_detractor", "effort_low": None}
 # A clause that carries both a confident positive and a confident negative
 # makes the whole text mixed.
 MIXED_CLAUSE_THRESHOLD = 0.6
@@ -265,7 +274,12 @@ class Analyzer:
         sig_matches = self.taxonomy.signal_matcher.find(norm.text, match_langs)
         signals: dict[str, list[Evidence]] = {}
         for m in sig_matches:
-            signals.setdefault(m.key, []).append(self._evidence(p, m.start, m.end))
+            key = m.key
+            if key in _NEGATED and _NEGATION_BEFORE.search(norm.text[max(0, m.start - 24):m.start]):
+                key = _NEGATED[key]
+                if key is None:
+                    continue
+            signals.setdefault(key, []).append(self._evidence(p, m.start, m.end))
         stages = [self.taxonomy.journey_stage_of(a.name) for a in aspects for _ in a.evidence]
         extra = {t: dict(zip(self.heads.tasks[t].labels, map(float, doc_p[t][k])))
                  for t in ("effort", "loyalty", "csat") if t in doc_p}

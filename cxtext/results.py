@@ -3,12 +3,39 @@ API, the batch CLI and the REST service all return; the REST schemas are
 generated from these classes (see ``api/schemas.py``)."""
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 
 def _round(x: float) -> float:
     return round(float(x), 4)
+
+
+def _from_value(tp: Any, value: Any) -> Any:
+    """Rebuild a value of the declared field type ``tp`` from its ``to_dict()`` form."""
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(tp):
+        return tp.from_dict(value)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Union:
+        inner = [a for a in args if a is not type(None)]
+        return _from_value(inner[0], value) if len(inner) == 1 else value
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_from_value(args[0], v) for v in value)
+    if origin in (dict, collections.abc.Mapping):
+        return {k: _from_value(args[1], v) for k, v in value.items()}
+    return value
+
+
+def _from_dict(cls: type, d: Mapping[str, Any]) -> Any:
+    """Inverse of ``to_dict()`` for a result dataclass: fields are read by their
+    declared types; computed keys (``Prediction.score``) are ignored."""
+    hints = typing.get_type_hints(cls)
+    return cls(**{f.name: _from_value(hints[f.name], d[f.name]) for f in dataclasses.fields(cls) if f.name in d})
 
 
 @dataclass(frozen=True)
@@ -21,6 +48,10 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Evidence":
+        return _from_dict(cls, d)
 
 
 @dataclass(frozen=True)
@@ -38,6 +69,10 @@ class Prediction:
         return {"label": self.label, "score": _round(self.score),
                 "probs": {k: _round(v) for k, v in self.probs.items()}}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Prediction":
+        return _from_dict(cls, d)
+
 
 @dataclass(frozen=True)
 class Aspect:
@@ -53,6 +88,10 @@ class Aspect:
                 "probs": {k: _round(v) for k, v in self.probs.items()},
                 "evidence": [e.to_dict() for e in self.evidence]}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Aspect":
+        return _from_dict(cls, d)
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -67,6 +106,10 @@ class Sentence:
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "lang": self.lang, "sentiment": self.sentiment,
                 "probs": {k: _round(v) for k, v in self.probs.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Sentence":
+        return _from_dict(cls, d)
 
 
 @dataclass(frozen=True)
@@ -92,6 +135,10 @@ class CXSignals:
                 "journey_stage": self.journey_stage, "csat": self.csat, "csat_score": _round(self.csat_score),
                 "nps_class": self.nps_class,
                 "evidence": {k: [e.to_dict() for e in v] for k, v in self.evidence.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "CXSignals":
+        return _from_dict(cls, d)
 
 
 @dataclass(frozen=True)
@@ -135,6 +182,14 @@ class Analysis:
             "error": self.error,
         })
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], text: Optional[str] = None) -> "Analysis":
+        """Rebuild an analysis from ``to_dict()`` output (e.g. a results file's
+        ``cx_analysis`` column, written without the text: pass ``text``)."""
+        if "text" not in d:
+            d = {**d, "text": text if text is not None else ""}
+        return _from_dict(cls, d)
 
     @classmethod
     def failed(cls, id: Optional[str], text: Any, error: str, model: str = "") -> "Analysis":

