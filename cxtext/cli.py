@@ -199,6 +199,31 @@ def evaluate(
         Path(json_out).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "-H", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
+    port: int = typer.Option(8000, "-p", "--port", min=1, max=65535),
+    models: Optional[str] = typer.Option(None, "-m", "--models", help="Folder of trained heads (default: shipped models/)."),
+    base: Optional[str] = typer.Option(None, "--base", help="Base encoder (default: what the heads were trained on)."),
+    device: Optional[str] = typer.Option(None, "-g", "--device", help="cpu, cuda, cuda:1 …"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Jobs, uploads and results (default: CXTEXT_API_DATA_DIR or ~/.local/share/cxtext/api)."),
+    log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info, debug."),
+) -> None:
+    """Run the REST service (needs the 'api' extra). Every other setting is a CXTEXT_API_* variable."""
+    try:
+        import uvicorn
+
+        from api.main import create_app
+        from api.settings import ApiSettings
+    except ImportError as exc:
+        _fail(f"the REST service needs the 'api' extra ({exc.name} is missing): pip install 'cxtext[api]'")
+    try:
+        settings = ApiSettings.from_env(models=models, base=base, device=device, data_dir=data_dir)
+    except ValueError as exc:
+        _fail(f"bad CXTEXT_API_* setting: {exc}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     app(args=argv)
 

@@ -80,6 +80,20 @@ def embed_texts(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional
     return l2_normalize(np.stack([e.pooled for e in enc])) if enc else np.zeros((0, encoder.hidden_size), np.float32)
 
 
+def _sentence_lang(text: str, doc_lang: str) -> str:
+    """A sentence's own language when it is clearly identified (code-switched
+    reviews), else the text's."""
+    from .lang import detect_language
+
+    g = detect_language(text)
+    if g.lang == "und" or g.lang == doc_lang:
+        return doc_lang
+    # a change of script (Latin inside fa/ar) is plain to see; fa vs ar needs confidence
+    if g.lang == "en" or doc_lang in ("en", "und"):
+        return g.lang
+    return g.lang if g.confidence >= 0.6 else doc_lang
+
+
 def _clauses(text: str, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     out = []
     for s, e in sentences:
@@ -267,7 +281,7 @@ class Analyzer:
         for (a, b), probs in zip(p.clauses, clp):
             oa, ob = norm.to_original(a, b)
             pr = dict(zip(SENTIMENT_LABELS, map(float, probs)))
-            sentences.append(Sentence(oa, ob, p.lang, max(pr, key=pr.get), pr))
+            sentences.append(Sentence(oa, ob, _sentence_lang(p.original[oa:ob], p.lang), max(pr, key=pr.get), pr))
 
         match_langs = [p.lang, "en"] if p.lang in ("fa", "ar") else ["en", "fa", "ar"]
         aspects = self._aspects(p, clp, match_langs)

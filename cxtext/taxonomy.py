@@ -7,7 +7,9 @@ same per-language normalizer as the texts, so «می خواهم» in the file ma
 «می‌خواهم» in a review. A term matches at a word start; common clitics and
 suffixes are allowed around it (Persian ‌ها/های/ش/تون…, Arabic و/ف/ب/ل/ال… and
 ه/ها/هم/كم/نا…, English plural/verb endings); words of a phrase may be
-separated by spaces or half-spaces.
+separated by spaces or half-spaces. A term written ``re:<pattern>`` is a
+regular expression, for the signals that are patterns rather than phrases
+("called 3 times", «سه بار», «أكثر من مرة»).
 """
 from __future__ import annotations
 
@@ -38,6 +40,10 @@ _SUFFIX = {
     "en": r"(?:s|es|ed|d|ing|er|ers)?",
 }
 _LETTER = r"[\p{L}\p{M}\u200c]"
+RAW_PREFIX = "re:"
+"""A term that starts with ``re:`` is a regular expression (``regex`` syntax),
+matched on the normalized text (ASCII digits, Arabic alef variants folded to ا,
+Persian ی/ک) with the same word-boundary and affix rules."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ class PhraseMatcher:
             norm_terms: dict[str, str] = {}
             for key, by_lang in entries.items():
                 for term in by_lang.get(lang, []):
+                    if term.startswith(RAW_PREFIX):
+                        # a regular expression, matched as written on normalized text
+                        regex.compile(term[len(RAW_PREFIX):])  # fail early on a bad pattern
+                        norm_terms.setdefault(term, key)
+                        continue
                     t = normalize_term(term, lang).strip()
                     if len(t) < 2:
                         continue
@@ -69,8 +80,11 @@ class PhraseMatcher:
             group_key = {}
             for i, t in enumerate(sorted(norm_terms, key=len, reverse=True)):
                 name = f"t{i}"
-                words = [regex.escape(w) for w in regex.split(r"[\s\u200c]+", t) if w]
-                body = r"[\s\u200c]+".join(words)
+                if t.startswith(RAW_PREFIX):
+                    body = t[len(RAW_PREFIX):]
+                else:
+                    words = [regex.escape(w) for w in regex.split(r"[\s\u200c]+", t) if w]
+                    body = r"[\s\u200c]+".join(words)
                 alts.append(f"(?P<{name}>{body})")
                 group_key[name] = (norm_terms[t], t)
             pre = _PREFIX.get(lang, "")

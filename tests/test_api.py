@@ -270,6 +270,7 @@ def test_concurrent_requests_share_model_passes_off_the_event_loop(tmp_path, tin
     async def main():
         loop_thread = threading.current_thread().name
         async with app.router.lifespan_context(app):
+            rec.calls.clear()  # the warm-up pass
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
                 rs = await asyncio.gather(*[c.post("/v1/analyze", json={"id": str(i), "text": texts[i % 3]})

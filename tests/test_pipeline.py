@@ -112,3 +112,19 @@ def test_heads_dim_mismatch_is_a_clear_error(tiny_models, tmp_path):
     with pytest.raises(Exception) as exc:
         cxtext.load(models=bad, cache_dir=tmp_path)
     assert isinstance(exc.value, (LabelMismatchError, RuntimeError))
+
+
+def test_language_per_sentence(tiny_analyzer):
+    text = ("پیک خیلی دیر رسید و غذا کاملا سرد بود و بسته‌بندی هم پاره شده بود، واقعا ناراحت شدم. "
+            "Support never answered.")
+    r = tiny_analyzer(text)
+    assert r.lang == "fa"
+    langs = [s.lang for s in r.sentences]
+    assert langs[0] == "fa" and langs[-1] == "en"
+
+
+def test_negated_promoter_is_a_detractor(tiny_analyzer):
+    r = tiny_analyzer("The food was fine but I would never highly recommend them")
+    assert r.cx.loyalty == "detractor"
+    r = tiny_analyzer("لا أنصح به أبدا")
+    assert r.cx.loyalty == "detractor"
