@@ -47,9 +47,10 @@ this module does not know, mostly comes out as "fa".
 
 Speed: two ``str.replace``, two ``re.findall`` and one ``dict`` lookup per word
 (a word not in the lexicon goes once through the morphology rules, then is
-memoised): about 35,000 texts per second on one core over the shared
-datasets (107 characters on average), 60,000 for texts of up to 100
-characters; ``scripts/eval_langid.py`` prints the figure.
+memoised; at most 100,000 words, about 10 MB): about 35,000 texts per
+second of CPU time on one core over the shared datasets (108 characters on
+average), 55,000-80,000 for texts of up to 100 characters;
+``scripts/eval_langid.py`` prints the figure.
 """
 from __future__ import annotations
 
@@ -378,7 +379,7 @@ def detect_languages(texts: Sequence[str]) -> list[LangGuess]:
     return out
 
 
-def _detect(text: str) -> LangGuess:
+def _detect(text: str, repair: bool = True) -> LangGuess:
     if _PRESENTATION_RE.search(text):
         text = unicodedata.normalize("NFKC", text)
     if "http" in text or "www." in text or "@" in text or "&" in text or "[" in text:
@@ -400,10 +401,10 @@ def _detect(text: str) -> LangGuess:
     # three words.
     n_lat_eff = n_lat * max(0.25, min(1.0, 3.0 * en_hits / len(latin)))
     if n_lat_eff > n_ar:
-        if _MOJIBAKE_RE.search(text):
+        if repair and _MOJIBAKE_RE.search(text):
             repaired = _repair_mojibake(text)
             if repaired is not None:
-                guess = _detect(repaired)
+                guess = _detect(repaired, repair=False)
                 return LangGuess(guess.lang, round(0.8 * guess.confidence, 4))
         return _english(latin, n_lat, en_hits, n_ar)
     return _persian_or_arabic(text, words, n_ar / (n_ar + n_lat_eff))
