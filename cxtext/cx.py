@@ -7,7 +7,7 @@
 | churn_risk | sentiment probs, anger, effort, loyalty, churn phrases | logistic: ``σ(-3 + 2.5·p_neg + 1.0·p_mixed + 1.0·p_anger + 1.0·[effort high] + 2.0·[detractor] + 3.0·[churn phrase] − 1.5·[promoter] − 1.0·p_pos)`` |
 | journey_stage | phrases ``journey_*``; else the taxonomy stage of the found aspects | the stage with most evidence; ties go to the later stage (post > purchase > pre); None when nothing points to a stage |
 | csat_score / csat | sentiment probs (or a ``csat`` head trained on star ratings) | expected stars ``1 + 4·(p_pos + 0.5·p_neutral + 0.5·p_mixed)``; ``csat`` = rounded, 1–5 |
-| nps_class | loyalty, csat_score | promoter/detractor when loyalty is explicit; else the 0–10 estimate ``2.5·(csat_score − 1)``: ≥ 9 promoter, 7–8.99 passive, < 7 detractor |
+| nps_class | loyalty, csat_score | promoter/detractor when loyalty is explicit; else csat_score ≥ 4.5 promoter, 3–4.5 passive (neutral questions and reports), < 3 detractor |
 """
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ CHURN_WEIGHTS = {
     "bias": -3.0, "p_negative": 2.5, "p_mixed": 1.0, "p_anger": 1.0, "effort_high": 1.0,
     "detractor": 2.0, "churn_phrase": 3.0, "promoter": -1.5, "p_positive": -1.0,
 }
+# csat_score cut-offs for the NPS class when loyalty is not explicit: a clearly
+# positive text (≥ 4.5 expected stars) reads as a promoter, a neutral one
+# (a question, a plain report) as a passive, a negative one as a detractor.
+NPS_PROMOTER_CSAT = 4.5
+NPS_PASSIVE_CSAT = 3.0
 _STAGE_ORDER = {"pre_purchase": 0, "purchase": 1, "post_purchase": 2}
 
 
@@ -90,8 +95,8 @@ def derive(
     elif loyalty == "detractor":
         nps_class = "detractor"
     else:
-        nps = 2.5 * (csat_score - 1.0)
-        nps_class = "promoter" if nps >= 9 else ("passive" if nps >= 7 else "detractor")
+        nps_class = ("promoter" if csat_score >= NPS_PROMOTER_CSAT else
+                     "passive" if csat_score >= NPS_PASSIVE_CSAT else "detractor")
 
     evidence = {k: tuple(v) for k, v in (("effort_high", high), ("effort_low", low), ("loyalty_promoter", prom),
                                           ("loyalty_detractor", det), ("churn", churn)) if v}

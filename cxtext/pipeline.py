@@ -42,7 +42,7 @@ _CONTRAST = regex.compile(
 # usually written as its own detractor phrase, but not always.
 _NEGATION_BEFORE = regex.compile(
     r"(?:^|[^\p{L}])(?:لا|ما|مش|مو|مب|لن|لم|ليس|نه|هیچ|هرگز|اصلا|never|not|don't|dont|won't|wont|wouldn't|no)"
-    r"[\s\u200c]+(?:\p{L}+[\s\u200c]+)?$",
+    r"[\s\u200c]+(?:\p{L}+[\s\u200c]+){0,2}$",
     regex.IGNORECASE,
 )
 _NEGATED = {"loyalty_promoter": "loyalty_detractor", "effort_low": None}
@@ -289,7 +289,7 @@ class Analyzer:
         signals: dict[str, list[Evidence]] = {}
         for m in sig_matches:
             key = m.key
-            if key in _NEGATED and _NEGATION_BEFORE.search(norm.text[max(0, m.start - 24):m.start]):
+            if key in _NEGATED and _NEGATION_BEFORE.search(norm.text[max(0, m.start - 30):m.start]):
                 key = _NEGATED[key]
                 if key is None:
                     continue

@@ -101,6 +101,12 @@ def test_bad_single_requests(client):
     msg = err(client.post("/v1/analyze", content=b"hello", headers={"content-type": "text/plain"}), 415, "not_json")
     assert "application/json" in msg
     assert "letters" in err(client.post("/v1/analyze", json={"text": "!!! ??? ..."}), 422, "unanalyzable")
+    js = {"content-type": "application/json"}
+    assert "UTF-8" in err(client.post("/v1/analyze", content=b'{"text": "\xff\xfe"}', headers=js), 400, "invalid_json")
+    msg = err(client.post("/v1/analyze", content=b'{"text": "\\ud800 lone"}', headers=js), 422, "invalid_text")
+    assert "surrogate" in msg
+    r = client.post("/v1/analyze/batch", content=b'{"items": [{"id": "\\udfff", "text": "\\ud800"}]}', headers=js)
+    assert r.status_code == 200 and "surrogate" in r.json()["items"][0]["error"]
     assert "object" in err(client.post("/v1/analyze", json=["a", "b"]), 422, "invalid_request")
 
 
@@ -276,6 +282,8 @@ def test_concurrent_requests_share_model_passes_off_the_event_loop(tmp_path, tin
                 rs = await asyncio.gather(*[c.post("/v1/analyze", json={"id": str(i), "text": texts[i % 3]})
                                             for i in range(16)])
                 stats = app.state.cx.batcher.stats
+                public = (await c.get("/v1/stats")).json()
+                assert public["model_passes"] == stats.calls and public["texts"] == 16
                 return loop_thread, rs, stats.calls, stats.items, stats.largest
 
     loop_thread, rs, calls, items, largest = asyncio.run(main())

@@ -153,6 +153,15 @@ def test_explicit_format_field_and_forced_lang(client):
     assert {x["cx_lang"] for x in res if not x["cx_error"]} == {"fa"}
 
 
+def test_a_lone_surrogate_in_jsonl_does_not_fail_the_job(client):
+    body = b'{"id": "1", "text": "good food"}\n{"id": "2", "text": "bad \\ud800 x"}\n'
+    j = wait_done(client, upload(client, "d.jsonl", body).json()["id"])
+    assert j["status"] == "done" and j["rows_done"] == 2, j
+    res = [json.loads(x) for x in client.get(f"/v1/jobs/{j['id']}/results?format=jsonl").text.splitlines()]
+    assert res[1]["text"] == "bad \ufffd x"
+    assert client.get(f"/v1/jobs/{j['id']}/results?format=csv").status_code == 200
+
+
 def test_preview(client):
     p = client.post("/v1/preview", files={"file": ("d.csv", csv_bytes(rows(30)), "text/csv")})
     assert p.status_code == 200, p.text
@@ -306,6 +315,30 @@ def test_oldest_finished_jobs_make_room(tmp_path, tiny_analyzer):
         assert c.get(f"/v1/jobs/{ids[0]}").status_code == 404
         assert [c.get(f"/v1/jobs/{i}").status_code for i in ids[1:]] == [200, 200]
         assert not (tmp_path / "data" / "jobs" / ids[0]).exists()
+
+
+def test_too_many_active_jobs_is_a_429(tmp_path, tiny_analyzer):
+    with TestClient(create_app(settings(tmp_path, max_jobs=1, job_chunk_rows=2, job_chunk_delay_s=0.2),
+                               analyzer=tiny_analyzer)) as c:
+        first = upload(c, "d.csv", csv_bytes(rows(30)))
+        assert first.status_code == 202
+        msg = err(upload(c, "d.csv", csv_bytes(rows(2))), 429, "too_many_jobs")
+        assert "CXTEXT_API_MAX_JOBS" in msg
+        assert c.delete(f"/v1/jobs/{first.json()['id']}").status_code == 204
+
+
+def test_one_job_runner_per_data_dir(tmp_path):
+    from api.batcher import ModelGate
+    from api.jobs import JobRunner, JobStore
+
+    s = settings(tmp_path)
+    s.data_dir.mkdir(parents=True)
+    a = JobRunner(JobStore(s.jobs_db), s, ModelGate())
+    b = JobRunner(JobStore(s.jobs_db), s, ModelGate())
+    assert a._acquire_lock() and not b._acquire_lock()  # e.g. a second uvicorn worker
+    a.stop()
+    assert b._acquire_lock()  # takes over when the holder goes away
+    b.stop()
 
 
 # -- a real process, a real kill ------------------------------------------------------------

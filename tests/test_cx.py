@@ -1,0 +1,56 @@
+"""The CX rules of cxtext/cx.py, one by one (the README table mirrors them)."""
+from __future__ import annotations
+
+import pytest
+
+from cxtext.cx import derive
+from cxtext.results import Evidence
+
+NEG = {"negative": 0.9, "neutral": 0.05, "positive": 0.03, "mixed": 0.02}
+POS = {"negative": 0.02, "neutral": 0.05, "positive": 0.9, "mixed": 0.03}
+NEU = {"negative": 0.05, "neutral": 0.9, "positive": 0.05, "mixed": 0.0}
+CALM = {"neutral": 1.0}
+ANGRY = {"anger": 0.9, "neutral": 0.1}
+EV = (Evidence(0, 3, "abc"),)
+
+
+def test_effort_high_wins_over_low_and_null_when_silent():
+    assert derive(NEG, CALM, [], {"effort_high": EV, "effort_low": EV}).effort == "high"
+    assert derive(POS, CALM, [], {"effort_low": EV}).effort == "low"
+    assert derive(POS, CALM, [], {}).effort is None
+
+
+def test_loyalty_detractor_from_churn_and_explicit_loyalty_sets_nps():
+    r = derive(POS, CALM, [], {"churn": EV})
+    assert r.loyalty == "detractor" and r.nps_class == "detractor"
+    r = derive(NEG, CALM, [], {"loyalty_promoter": EV})
+    assert r.loyalty == "promoter" and r.nps_class == "promoter"
+    assert derive(POS, CALM, [], {"loyalty_promoter": EV, "loyalty_detractor": EV}).loyalty == "detractor"
+
+
+@pytest.mark.parametrize("sent,csat,nps", [(POS, 5, "promoter"), (NEU, 3, "passive"), (NEG, 1, "detractor")])
+def test_csat_and_nps_from_sentiment(sent, csat, nps):
+    r = derive(sent, CALM, [], {})
+    assert r.csat == csat and r.nps_class == nps
+    assert 1 <= r.csat_score <= 5
+
+
+def test_churn_risk_orders_as_the_rule_says():
+    calm_pos = derive(POS, CALM, [], {}).churn_risk
+    neg = derive(NEG, CALM, [], {}).churn_risk
+    angry_effort = derive(NEG, ANGRY, [], {"effort_high": EV}).churn_risk
+    churn = derive(NEG, ANGRY, [], {"effort_high": EV, "churn": EV}).churn_risk
+    assert calm_pos < 0.1 < neg < angry_effort < churn and churn > 0.9
+
+
+def test_journey_stage_phrases_beat_aspects_and_ties_go_later():
+    assert derive(NEU, CALM, ["post_purchase"], {"journey_pre_purchase": EV}).journey_stage == "pre_purchase"
+    assert derive(NEU, CALM, ["purchase", "post_purchase"], {}).journey_stage == "post_purchase"
+    assert derive(NEU, CALM, [], {}).journey_stage is None
+
+
+def test_learned_heads_are_used_when_present():
+    r = derive(NEU, CALM, [], {}, {"csat": {"1": 0.0, "2": 0.0, "3": 0.0, "4": 0.1, "5": 0.9}})
+    assert r.csat == 5
+    r = derive(NEU, CALM, [], {}, {"effort": {"high": 0.9, "low": 0.05, "none": 0.05}})
+    assert r.effort == "high"
