@@ -18,6 +18,8 @@ import pandas as pd
 DATE_COLUMN_CANDIDATES = ("date", "created_at", "created", "timestamp", "time", "datetime", "submitted_at",
                           "تاریخ", "التاريخ")
 SENT_COLORS = {"negative": "#d64545", "neutral": "#9aa5b1", "positive": "#2f9e6e", "mixed": "#e0a030"}
+EMO_COLORS = {"anger": "#d64545", "disgust": "#8e6cc0", "fear": "#4f5d75", "joy": "#2f9e6e", "sadness": "#3d6fb6",
+              "surprise": "#e0a030", "neutral": "#9aa5b1"}
 PALETTE = ["#3d6fb6", "#e07b39", "#2f9e6e", "#d64545", "#8e6cc0", "#c9a227", "#4fa3b8", "#b5568d", "#7a8b3a", "#666"]
 MAX_SEGMENTS = 30
 
@@ -81,14 +83,14 @@ class ReportCollector:
         return p
 
 
-def _bars(items: list[tuple[str, float, str]], fmt: str = "{:.0f}", width: int = 560) -> str:
+def _bars(items: list[tuple[str, float, str]], fmt: str = "{:.0f}", width: int = 420) -> str:
     """Horizontal bar chart as inline SVG: (label, value, color)."""
     if not items:
         return '<p class="muted">no data</p>'
     top = max(v for _, v, _ in items) or 1
     row = 26
     h = row * len(items) + 8
-    lab_w = 150
+    lab_w = 120
     parts = [f'<svg class="chart" viewBox="0 0 {width} {h}" role="img" preserveAspectRatio="xMinYMin meet">']
     for i, (label, v, color) in enumerate(items):
         y = 4 + i * row
@@ -100,7 +102,7 @@ def _bars(items: list[tuple[str, float, str]], fmt: str = "{:.0f}", width: int =
     return "".join(parts)
 
 
-def _stacked(rows: list[tuple[str, dict[str, int]]], keys: Sequence[str], colors: dict[str, str], width: int = 560) -> str:
+def _stacked(rows: list[tuple[str, dict[str, int]]], keys: Sequence[str], colors: dict[str, str], width: int = 480) -> str:
     """100%-stacked horizontal bars (aspect × sentiment)."""
     if not rows:
         return '<p class="muted">no aspects found</p>'
@@ -131,10 +133,18 @@ def _stacked(rows: list[tuple[str, dict[str, int]]], keys: Sequence[str], colors
     return "".join(parts)
 
 
-def _trend(by_day: dict[str, Counter], width: int = 560, height: int = 180) -> str:
+def _trend(by_day: dict[str, Counter], width: int = 420, height: int = 160) -> str:
     """Daily volume bars with the share of negative feedback as a line."""
     if len(by_day) < 2:
         return ""
+    unit = "day"
+    if len(by_day) > 31:  # a long span reads better by week (ISO week, keyed by its Monday)
+        weekly: dict[str, Counter] = defaultdict(Counter)
+        for d, c in by_day.items():
+            day = datetime.strptime(d, "%Y-%m-%d")
+            monday = day.toordinal() - day.weekday()
+            weekly[datetime.fromordinal(monday).strftime("%Y-%m-%d")].update(c)
+        by_day, unit = weekly, "week"
     days = sorted(by_day)
     n = len(days)
     top = max(c["n"] for c in by_day.values()) or 1
@@ -153,7 +163,7 @@ def _trend(by_day: dict[str, Counter], width: int = 560, height: int = 180) -> s
     parts.append(f'<text x="30" y="{height + 18}" class="val">{_esc(days[0])}</text>'
                  f'<text x="{width - 10}" y="{height + 18}" text-anchor="end" class="val">{_esc(days[-1])}</text>')
     parts.append("</svg>")
-    return ("<p class='muted'>bars: texts per day; red line: share negative</p>" + "".join(parts))
+    return (f"<p class='muted'>bars: texts per {unit}; red line: share negative</p>" + "".join(parts))
 
 
 def _quote_html(q: dict[str, Any]) -> str:
@@ -202,7 +212,7 @@ def render(summary: dict[str, Any], collector: Optional[ReportCollector] = None,
     tiles_html = "".join(f'<div class="tile"><div class="k">{_esc(k)}</div><div class="v">{_esc(v)}</div>'
                          f'<div class="k">{_esc(sub)}</div></div>' for k, v, sub in tiles)
     sent = [(k, v["count"], SENT_COLORS.get(k, "#888")) for k, v in s.get("sentiment", {}).items()]
-    emo = sorted(((k, v["count"], PALETTE[i % len(PALETTE)]) for i, (k, v) in enumerate(s.get("emotion", {}).items())),
+    emo = sorted(((k, v["count"], EMO_COLORS.get(k, "#888")) for k, v in s.get("emotion", {}).items()),
                  key=lambda r: -r[1])
     asp_rows = [(name, a["sentiment"]) for name, a in s.get("aspects", {}).items()]
     journey = [(k.replace("_", " "), v["count"], PALETTE[i]) for i, (k, v) in enumerate(s.get("journey_stages", {}).items())]
