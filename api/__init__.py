@@ -1,0 +1,1 @@
+"""The cxtext REST service (FastAPI): ``uvicorn api.main:app`` or ``cxtext serve``."""

@@ -20,7 +20,6 @@ import csv
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,7 @@ def pct(xs: list[float], q: float) -> float:
 class Result:
     def __init__(self, name: str, clients: int, latencies: list[float], wall: float, failures: int):
         self.name, self.clients, self.lat, self.wall, self.failures = name, clients, latencies, wall, failures
+        self.mean_batch = float("nan")
 
     @property
     def rps(self) -> float:
@@ -63,7 +63,7 @@ class Result:
     def row(self) -> str:
         ms = [x * 1000 for x in self.lat] or [0.0]
         return (f"{self.name:<12} {self.clients:>7} {len(self.lat):>8} {self.rps:>8.1f} {pct(ms, 50):>8.1f} "
-                f"{pct(ms, 95):>8.1f} {pct(ms, 99):>8.1f} {self.failures:>6}")
+                f"{pct(ms, 95):>8.1f} {pct(ms, 99):>8.1f} {self.mean_batch:>10.1f} {self.failures:>6}")
 
 
 async def run_phase(base: str, texts: list[str], clients: int, total: int, time_limit: float, name: str,
@@ -141,15 +141,27 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float, log_path: Path
     sys.exit(f"the server was not ready after {timeout:.0f} s")
 
 
+async def measured(base: str, texts: list[str], clients: int, total: int, time_limit: float, name: str,
+                   headers: dict[str, str]) -> Result:
+    """A phase, with the server's mean batch size over it (from /v1/stats)."""
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=headers) as c:
+        before = (await c.get("/v1/stats")).json()
+        r = await run_phase(base, texts, clients, total, time_limit, name, headers)
+        after = (await c.get("/v1/stats")).json()
+    passes = after["model_passes"] - before["model_passes"]
+    r.mean_batch = (after["texts"] - before["texts"]) / passes if passes else float("nan")
+    return r
+
+
 async def bench(args: argparse.Namespace, base: str) -> list[Result]:
     texts = short_reviews(max(args.requests, args.seq_requests) + 64)
     headers: dict[str, str] = {}
     # warm-up: both paths, not measured
     await run_phase(base, texts[-64:], 1, 8, 60, "warm-up", headers)
     await run_phase(base, texts[-64:], max(args.clients), 2 * max(args.clients), 60, "warm-up", headers)
-    results = [await run_phase(base, texts, 1, args.seq_requests, args.time_limit, "sequential", headers)]
+    results = [await measured(base, texts, 1, args.seq_requests, args.time_limit, "sequential", headers)]
     for n in args.clients:
-        results.append(await run_phase(base, texts, n, args.requests, args.time_limit, "concurrent", headers))
+        results.append(await measured(base, texts, n, args.requests, args.time_limit, "concurrent", headers))
     return results
 
 
@@ -180,16 +192,12 @@ def main() -> None:
                   f"{os.cpu_count()} CPUs, torch threads {info['limits'].get('torch_threads') or 'default'}; "
                   f"batch ≤ {args.max_batch}, wait ≤ {args.max_wait_ms} ms")
             results = asyncio.run(bench(args, base))
-            with httpx.Client(base_url=base, timeout=5) as c:
-                stats = c.get("/v1/stats").json()
         finally:
             stop_server(proc)
     print(f"{'phase':<12} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'failed':>6}")
+          f"{'mean batch':>10} {'failed':>6}")
     for r in results:
         print(r.row())
-    print(f"model passes: {stats['model_passes']}, texts: {stats['texts']}, mean batch {stats['mean_batch']}, "
-          f"largest {stats['largest_batch']}")
     seq = results[0]
     at32 = next(r for r in results if r.clients == 32)
     if seq.failures or at32.failures:

@@ -10,7 +10,7 @@ import typing
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from api import schemas
 from api.main import create_app
@@ -158,6 +158,8 @@ def test_a_failed_load_is_reported(tmp_path):
             threading.Event().wait(0.02)
         assert "no trained heads" in err(r, 503, "not_ready")
         assert c.get("/healthz").status_code == 200
+        r = c.post("/v1/jobs", files={"file": ("d.csv", b"text\nhello\n")})
+        assert "failed to load" in err(r, 503, "not_ready")
 
 
 # -- access -----------------------------------------------------------------------
@@ -248,7 +250,7 @@ def test_schema_is_generated_from_the_results_and_cannot_drift(tiny_analyzer):
     assert set(schemas.model_from_dataclass(Extended).model_fields) == {"start", "end", "text", "speaker"}
     assert set(schemas.Prediction.model_fields) == {"label", "probs", "score"}  # computed key included
     # extra keys in a to_dict() would be rejected, not silently dropped
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         schemas.Analysis.model_validate({**ok, "surprise": 1})
 
 

@@ -368,6 +368,7 @@ def _wait_ready(c: httpx.Client, proc: subprocess.Popen, timeout: float = 60.0) 
     raise AssertionError("the server did not become ready")
 
 
+@pytest.mark.slow  # two real server start-ups (torch, transformers, warm-up)
 def test_sigkill_mid_job_then_restart_resumes_exactly_once(tmp_path, tiny_models):
     n = 120
     data = tmp_path / "data"

