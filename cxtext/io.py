@@ -135,25 +135,55 @@ def _read_delimited(path: str, fmt: str, enc: str, chunk_rows: int) -> Iterator[
         raise CorruptInputError(f"{path}: cannot parse as {fmt.upper()} ({exc}); check the delimiter and quoting") from exc
 
 
+def _clean(v: Any) -> Any:
+    """Lone UTF-16 surrogates (a JSON "\\ud800" escape) cannot be written back
+    as UTF-8: replace them with U+FFFD, keep valid pairs."""
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+            return v
+        except UnicodeEncodeError:
+            return v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    if isinstance(v, dict):
+        return {_clean(k): _clean(x) for k, x in v.items()}
+    return v
+
+
+def _parse_jsonl_line(line: str, lineno: int) -> dict[str, Any]:
+    try:
+        obj = _clean(json.loads(line))
+    except json.JSONDecodeError as exc:
+        return {ERROR_COLUMN: f"broken JSON on line {lineno}: {exc.msg}", "_raw_line": _clean(line.rstrip("\n")[:2000])}
+    if isinstance(obj, dict):
+        return obj
+    if isinstance(obj, str):
+        return {"text": obj}
+    return {ERROR_COLUMN: f"line {lineno} is JSON {type(obj).__name__}, expected an object",
+            "_raw_line": line.rstrip("\n")[:2000]}
+
+
 def _read_jsonl(path: str, enc: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    # Records may have different keys: a first streaming pass collects every
+    # key, in order of appearance, so every chunk has the same columns.
+    columns: dict[str, None] = {}
+    with open(path, encoding=enc, errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.strip():
+                columns.update(dict.fromkeys(_parse_jsonl_line(line, lineno)))
+    cols = list(columns)
     rows: list[dict[str, Any]] = []
     with open(path, encoding=enc, errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                obj = {ERROR_COLUMN: f"broken JSON on line {lineno}: {exc.msg}", "_raw_line": line.rstrip("\n")[:2000]}
-            if not isinstance(obj, dict):
-                obj = {"text": obj} if isinstance(obj, str) else {
-                    ERROR_COLUMN: f"line {lineno} is JSON {type(obj).__name__}, expected an object", "_raw_line": line.rstrip("\n")[:2000]}
-            rows.append(obj)
+            rows.append(_parse_jsonl_line(line, lineno))
             if len(rows) >= chunk_rows:
-                yield _frame(rows)
+                yield _frame(rows).reindex(columns=cols)
                 rows = []
     if rows:
-        yield _frame(rows)
+        yield _frame(rows).reindex(columns=cols)
 
 
 def _read_lines(stream, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -105,3 +105,16 @@ def test_errors_are_typed(tmp_path, tiny_analyzer):
         read_chunks(str(bad))
     with pytest.raises(UnsupportedFormatError):
         Writer(str(tmp_path / "o.html"))
+
+
+def test_jsonl_records_with_different_keys_and_lone_surrogates(tmp_path, tiny_analyzer):
+    p = tmp_path / "in.jsonl"
+    p.write_text('{"id": 1, "text": "الطلب وصل متأخر"}\n'
+                 '{"id": 2, "text": "bad \\ud800 surrogate", "branch": "x"}\n'
+                 '{"id": 3, "text": "پیک دیر رسید", "channel": "app"}\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    analyze_file(tiny_analyzer, str(p), str(out), chunk_rows=1)
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(got.columns[:4]) == ["id", "text", "branch", "channel"]
+    assert got["branch"].tolist() == ["", "x", ""] and got["channel"].tolist() == ["", "", "app"]
+    assert "\ufffd" in got["text"][1] and got["cx_lang"][2] == "fa"
