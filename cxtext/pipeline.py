@@ -255,13 +255,12 @@ class Analyzer:
         from .plugins import SequenceClassifier
 
         for task, labels in (("sentiment", SENTIMENT_LABELS), ("emotion", EMOTION_LABELS)):
-            by_spec: dict[ModelSpec, list[int]] = {}
+            by_spec: dict[tuple[str, str], tuple[ModelSpec, list[int]]] = {}
             for k, p in enumerate(prepared):
                 spec = self.registry.resolve(p.lang, task)
                 if spec is not None:
-                    by_spec.setdefault(spec, []).append(k)
-            for spec, rows in by_spec.items():
-                key = (spec.lang, spec.task)
+                    by_spec.setdefault((spec.lang, spec.task), (spec, []))[1].append(k)
+            for key, (spec, rows) in by_spec.items():
                 if key not in self._plugged:
                     self._plugged[key] = SequenceClassifier(spec, self.settings.device)
                 probs = self._plugged[key].predict([prepared[r].norm.text for r in rows], labels)
