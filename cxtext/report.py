@@ -91,7 +91,8 @@ def _bars(items: list[tuple[str, float, str]], fmt: str = "{:.0f}", width: int =
     row = 26
     h = row * len(items) + 8
     lab_w = 120
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {h}" role="img" preserveAspectRatio="xMinYMin meet">']
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {h}" style="max-width:{width}px" role="img" '
+             'preserveAspectRatio="xMinYMin meet">']
     for i, (label, v, color) in enumerate(items):
         y = 4 + i * row
         w = max(1.0, (width - lab_w - 70) * v / top)
@@ -109,7 +110,8 @@ def _stacked(rows: list[tuple[str, dict[str, int]]], keys: Sequence[str], colors
     row = 26
     lab_w = 150
     h = row * len(rows) + 30
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {h}" role="img" preserveAspectRatio="xMinYMin meet">']
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {h}" style="max-width:{width}px" role="img" '
+             'preserveAspectRatio="xMinYMin meet">']
     span = width - lab_w - 50
     for i, (label, counts) in enumerate(rows):
         y = 4 + i * row
@@ -149,7 +151,7 @@ def _trend(by_day: dict[str, Counter], width: int = 420, height: int = 160) -> s
     n = len(days)
     top = max(c["n"] for c in by_day.values()) or 1
     bw = (width - 40) / n
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height + 24}" role="img">']
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height + 24}" style="max-width:{width}px" role="img">']
     pts = []
     for i, d in enumerate(days):
         c = by_day[d]
@@ -176,6 +178,9 @@ def _quote_html(q: dict[str, Any]) -> str:
             f'class="{"rtl" if rtl else "ltr"}">{body}<cite dir="ltr">{_esc(q.get("id") or "")}</cite></blockquote>')
 
 
+# svg.chart: width 100% shrinks a chart on a phone; each svg's inline max-width (its
+# drawing's width) keeps a full-width section from blowing it, and its text, up
+# .grid2: columns only, no row gap: its sections keep their own margin (stacked on a phone)
 CSS = """
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,"Segoe UI",Tahoma,"Noto Sans Arabic","Vazirmatn",sans-serif;
 margin:0;background:#f5f7fa;color:#1f2933;line-height:1.5}
@@ -185,7 +190,7 @@ main{max-width:980px;margin:0 auto;padding:16px}
 .tile{background:#fff;border-radius:10px;padding:14px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .tile .v{font-size:1.7rem;font-weight:700}.tile .k{color:#52606d;font-size:.85rem}
 section{background:#fff;border-radius:10px;padding:16px;margin-bottom:16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h2{font-size:1.1rem;margin:0 0 10px}.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}
+h2{font-size:1.1rem;margin:0 0 10px}.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:0 16px}
 svg.chart{width:100%;height:auto}.lab{font-size:13px;fill:#323f4b}.val{font-size:12px;fill:#52606d}
 blockquote{margin:8px 0;padding:8px 12px;background:#f8f9fb;border-inline-start:4px solid #d64545;border-radius:4px}
 blockquote.rtl{text-align:right}blockquote cite{display:block;font-size:.75rem;color:#7b8794;font-style:normal}
@@ -193,6 +198,12 @@ mark{background:#ffe08a;padding:0 2px;border-radius:2px}.muted{color:#7b8794;fon
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{padding:6px;border-bottom:1px solid #e4e7eb;text-align:start}
 .driver h3{font-size:1rem;margin:12px 0 4px}
 """
+
+
+def _title_html(title: str) -> str:
+    """The title's parts (``Customer feedback report — <file name>``) each
+    isolated, so a Persian or Arabic file name keeps its own direction."""
+    return " — ".join(f"<bdi>{_esc(p)}</bdi>" for p in title.split(" — "))
 
 
 def render(summary: dict[str, Any], collector: Optional[ReportCollector] = None, title: str = "Customer feedback report") -> str:
@@ -214,7 +225,7 @@ def render(summary: dict[str, Any], collector: Optional[ReportCollector] = None,
     sent = [(k, v["count"], SENT_COLORS.get(k, "#888")) for k, v in s.get("sentiment", {}).items()]
     emo = sorted(((k, v["count"], EMO_COLORS.get(k, "#888")) for k, v in s.get("emotion", {}).items()),
                  key=lambda r: -r[1])
-    asp_rows = [(name, a["sentiment"]) for name, a in s.get("aspects", {}).items()]
+    asp_rows = [(name.replace("_", " "), a["sentiment"]) for name, a in s.get("aspects", {}).items()]
     journey = [(k.replace("_", " "), v["count"], PALETTE[i]) for i, (k, v) in enumerate(s.get("journey_stages", {}).items())]
     drivers = s.get("detractor_drivers", [])[:5]
     drivers_html = ""
@@ -242,7 +253,7 @@ def render(summary: dict[str, Any], collector: Optional[ReportCollector] = None,
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_esc(title)}</title><style>{CSS}</style></head>
-<body><header><h1>{_esc(title)}</h1><div>{n:,} texts · {langs} · generated {datetime.now().strftime('%Y-%m-%d %H:%M')} by cxtext</div></header>
+<body><header><h1>{_title_html(title)}</h1><div>{n:,} texts · {langs} · generated {datetime.now().strftime('%Y-%m-%d %H:%M')} by cxtext</div></header>
 <main>
 <div class="tiles">{tiles_html}</div>
 <div class="grid2"><section><h2>Sentiment</h2>{_bars(sent)}</section><section><h2>Emotion</h2>{_bars(emo)}</section></div>

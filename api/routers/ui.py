@@ -14,6 +14,7 @@ PAGE = r"""<!doctype html>
 <html lang="en" dir="ltr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>cxtext</title>
+<link rel="icon" href="data:,">
 <style>
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Tahoma,"Noto Sans Arabic","Vazirmatn",sans-serif;background:#f5f7fa;color:#1f2933}
@@ -71,7 +72,7 @@ details{margin-block-start:8px}summary{cursor:pointer;color:#52606d;font-size:.9
 <section id="prog" hidden>
 <h2 data-t="progress">3. Progress</h2>
 <progress id="bar" max="1" value="0"></progress>
-<p id="ptext" dir="auto"></p>
+<p id="ptext"></p>
 <div id="jerr" class="err" role="alert"></div>
 <div class="links" id="links" hidden>
 <button id="report" data-t="report">Open the report</button>
@@ -88,17 +89,17 @@ const T = {
   advanced:"Advanced", key:"API key (if the server needs one)", columns:"2. Pick the columns", tcol:"Text column", icol:"ID column",
   dcol:"Date column", scol:"Segment column", lang:"Language", auto:"detect per text", start:"Analyze", progress:"3. Progress",
   report:"Open the report", summary:"Summary JSON", recent:"Recent jobs", none:"— none —", uploading:"uploading", queued:"queued",
-  running:"running", done:"done", failed:"failed", rows:"rows", errors:"not analyzable", reading:"reading the first rows…", guess:"— guess —"},
+  running:"running", done:"done", failed:"failed", rows:"rows", errors:"not analyzable", sep:" · ", reading:"reading the first rows…", guess:"— guess —"},
  fa: {title:"cxtext — تحلیل بازخورد مشتریان", upload:"۱. بارگذاری فایل", formats:"CSV، TSV، JSONL، XLSX یا Parquet. متن فارسی، عربی و انگلیسی.",
   advanced:"پیشرفته", key:"کلید API (اگر سرور بخواهد)", columns:"۲. انتخاب ستون‌ها", tcol:"ستون متن", icol:"ستون شناسه",
   dcol:"ستون تاریخ", scol:"ستون بخش", lang:"زبان", auto:"تشخیص برای هر متن", start:"تحلیل", progress:"۳. پیشرفت",
   report:"باز کردن گزارش", summary:"خلاصه (JSON)", recent:"کارهای اخیر", none:"— هیچ —", uploading:"در حال بارگذاری", queued:"در صف",
-  running:"در حال اجرا", done:"تمام شد", failed:"ناموفق", rows:"ردیف", errors:"قابل تحلیل نبود", reading:"خواندن ردیف‌های اول…", guess:"— حدس خودکار —"},
+  running:"در حال اجرا", done:"تمام شد", failed:"ناموفق", rows:"ردیف", errors:"قابل تحلیل نبود", sep:"، ", reading:"خواندن ردیف‌های اول…", guess:"— حدس خودکار —"},
  ar: {title:"cxtext — تحليل آراء العملاء", upload:"١. رفع الملف", formats:"CSV أو TSV أو JSONL أو XLSX أو Parquet. نصوص فارسية وعربية وإنجليزية.",
   advanced:"متقدم", key:"مفتاح API (إن طلبه الخادم)", columns:"٢. اختيار الأعمدة", tcol:"عمود النص", icol:"عمود المعرف",
   dcol:"عمود التاريخ", scol:"عمود الفئة", lang:"اللغة", auto:"اكتشاف لكل نص", start:"تحليل", progress:"٣. التقدم",
   report:"فتح التقرير", summary:"الملخص (JSON)", recent:"المهام الأخيرة", none:"— لا شيء —", uploading:"جارٍ الرفع", queued:"في الانتظار",
-  running:"قيد التشغيل", done:"اكتمل", failed:"فشل", rows:"صف", errors:"تعذر تحليله", reading:"قراءة الصفوف الأولى…", guess:"— تخمين تلقائي —"}
+  running:"قيد التشغيل", done:"اكتمل", failed:"فشل", rows:"صف", errors:"تعذر تحليله", sep:"، ", reading:"قراءة الصفوف الأولى…", guess:"— تخمين تلقائي —"}
 };
 const $ = id => document.getElementById(id);
 let ui = localStorage.getItem("cx.ui") || ((navigator.language||"en").slice(0,2) in T ? (navigator.language||"en").slice(0,2) : "en");
@@ -108,7 +109,7 @@ function applyLang() {
   document.querySelectorAll("[data-t]").forEach(el => { el.textContent = t(el.dataset.t); });
   $("uilang").value = ui; localStorage.setItem("cx.ui", ui);
 }
-$("uilang").onchange = e => { ui = e.target.value; applyLang(); refreshJobs(); };
+$("uilang").onchange = e => { ui = e.target.value; applyLang(); if (shown) showStatus(shown); refreshJobs(); };
 $("key").value = localStorage.getItem("cx.key") || "";
 $("key").onchange = e => { localStorage.setItem("cx.key", e.target.value); refreshJobs(); };
 const headers = () => { const k = $("key").value.trim(); return k ? {"X-API-Key": k} : {}; };
@@ -158,10 +159,10 @@ $("start").onclick = () => {
   const fd = new FormData(); fd.append("file", f, f.name);
   for (const [k, id] of [["text_column","tcol"],["id_column","icol"],["date_column","dcol"],["segment_column","scol"],["lang","lang"]])
     if ($(id).value) fd.append(k, $(id).value);
-  $("start").disabled = true; $("prog").hidden = false; $("links").hidden = true; $("jerr").textContent = "";
+  $("start").disabled = true; $("prog").hidden = false; $("links").hidden = true; $("jerr").textContent = ""; shown = null;
   const x = new XMLHttpRequest(); x.open("POST", "/v1/jobs");
   Object.entries(headers()).forEach(([k, v]) => x.setRequestHeader(k, v));
-  x.upload.onprogress = e => { if (e.lengthComputable) { $("bar").max = e.total; $("bar").value = e.loaded; $("ptext").textContent = t("uploading") + " " + Math.round(100 * e.loaded / e.total) + "%"; } };
+  x.upload.onprogress = e => { if (e.lengthComputable) { $("bar").max = e.total; $("bar").value = e.loaded; $("ptext").textContent = t("uploading") + " " + (e.loaded / e.total).toLocaleString(ui, {style: "percent"}); } };
   x.onload = () => {
     $("start").disabled = false;
     let j = {}; try { j = JSON.parse(x.responseText); } catch (e) {}
@@ -171,6 +172,16 @@ $("start").onclick = () => {
   x.onerror = () => { $("start").disabled = false; $("jerr").textContent = "network error"; };
   x.send(fd);
 };
+let shown = null;  // the job on screen, re-rendered when the UI language changes
+// the line is in the UI's language and direction; the file name, user data, is isolated in a <bdi>
+function showStatus(j) {
+  shown = j;
+  const p = $("ptext"); p.replaceChildren();
+  if (j.filename) { const b = document.createElement("bdi"); b.textContent = j.filename; p.append(b, " — "); }
+  const total = j.rows_total;
+  p.append(t(j.status) + t("sep") + j.rows_done.toLocaleString(ui) + (total ? " / " + total.toLocaleString(ui) : "") + " " +
+    t("rows") + (j.errors ? t("sep") + j.errors.toLocaleString(ui) + " " + t("errors") : ""));
+}
 function watch(id) {
   if (poll) clearTimeout(poll);
   $("prog").hidden = false; $("links").hidden = true; $("jerr").textContent = "";
@@ -180,8 +191,7 @@ function watch(id) {
       const total = j.rows_total;
       $("bar").max = total || 1; $("bar").value = total ? j.rows_done : 0;
       if (!total) $("bar").removeAttribute("value");
-      $("ptext").textContent = (j.filename ? j.filename + " — " : "") + t(j.status) + " · " + j.rows_done.toLocaleString(ui) +
-        (total ? " / " + total.toLocaleString(ui) : "") + " " + t("rows") + (j.errors ? " · " + j.errors.toLocaleString(ui) + " " + t("errors") : "");
+      showStatus(j);
       if (j.status === "done") { $("bar").value = $("bar").max; showLinks(id); refreshJobs(); return; }
       if (j.status === "failed") { $("jerr").textContent = j.error ? j.error.message : "failed"; refreshJobs(); return; }
     } catch (e) { $("jerr").textContent = e.message; }
@@ -211,7 +221,7 @@ async function refreshJobs() {
     j.jobs.forEach(job => {
       const li = document.createElement("li"); const a = document.createElement("a");
       a.textContent = job.filename || job.id; a.dir = "auto"; a.onclick = () => watch(job.id);
-      li.appendChild(a); li.append(" — " + t(job.status) + " · " + job.rows_done.toLocaleString(ui) + " " + t("rows"));
+      li.appendChild(a); li.append(" — " + t(job.status) + t("sep") + job.rows_done.toLocaleString(ui) + " " + t("rows"));
       ul.appendChild(li);
     });
   } catch (e) { /* the key may be missing */ }
