@@ -46,6 +46,8 @@ _NEGATION_BEFORE = regex.compile(
     regex.IGNORECASE,
 )
 _NEGATED = {"loyalty_promoter": "loyalty_detractor", "effort_low": None}
+# pipe() reads this many batches ahead and sorts them by length.
+SORT_BUFFER = 8
 # A clause that carries both a confident positive and a confident negative
 # makes the whole text mixed.
 MIXED_CLAUSE_THRESHOLD = 0.6
@@ -60,6 +62,7 @@ class _Prepared:
     lang_conf: float
     norm: Any  # NormalizedText
     clauses: list[tuple[int, int]]  # spans in the normalized text
+    aspect_matches: Optional[list] = None
 
 
 def embed_texts(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]] = None) -> np.ndarray:
@@ -157,12 +160,15 @@ class Analyzer:
             raise InvalidInputError(f"batch_size must be >= 1, got {batch_size}")
         it = iter(items)
         while True:
-            chunk = list(itertools.islice(it, batch_size))
+            # read ahead SORT_BUFFER batches so that length-sorting finds close
+            # lengths; each model pass still holds at most batch_size texts
+            chunk = list(itertools.islice(it, batch_size * SORT_BUFFER))
             if not chunk:
                 return
-            yield from self.analyze_batch(chunk)
+            yield from self.analyze_batch(chunk, batch_size)
 
-    def analyze_batch(self, chunk: Sequence[Record]) -> list[Analysis]:
+    def analyze_batch(self, chunk: Sequence[Record], batch_size: Optional[int] = None) -> list[Analysis]:
+        """Analyze ``chunk`` in one go (model passes of at most ``batch_size`` texts)."""
         from .lang import detect_language
         from .normalize import normalize
         from .segment import split_sentences
@@ -192,7 +198,7 @@ class Analyzer:
                 log.exception("preprocessing failed for row %s", i)
                 results[i] = Analysis.failed(rid, text, f"preprocessing failed: {exc}", self.model_id)
         if prepared:
-            for p, analysis in zip(prepared, self._analyze_prepared(prepared)):
+            for p, analysis in zip(prepared, self._analyze_prepared(prepared, batch_size)):
                 results[p.index] = analysis
         return [r for r in results if r is not None]
 
@@ -218,24 +224,44 @@ class Analyzer:
             return "no letters, digits or emoji to analyze"
         return None
 
-    def _analyze_prepared(self, prepared: list[_Prepared]) -> list[Analysis]:
-        # group by language so plugged per-language models run on their own texts
+    def _analyze_prepared(self, prepared: list[_Prepared], batch_size: Optional[int] = None) -> list[Analysis]:
+        # One encoder call per batch: every text, and the clauses of texts that
+        # have more than one, sorted together by length. A clause is encoded on
+        # its own because token states of the whole text carry the whole text's
+        # tone: "great food but the courier was late" would read positive twice.
+        # Only texts with a contrast ("…but…") whose aspects sit in two or more
+        # clauses need this (there the aspects differ in tone); other clauses are
+        # pooled from the text's own token states, which costs nothing.
         enc_texts = [p.norm.text for p in prepared]
+        clause_of: list[tuple[int, int]] = []  # (text index, clause index) of each extra entry
+        for k, p in enumerate(prepared):
+            if len(p.clauses) > 1 and _CONTRAST.search(p.norm.text) and len(self._aspect_clauses(p)) > 1:
+                for ci, (a, b) in enumerate(p.clauses):
+                    enc_texts.append(p.norm.text[a:b])
+                    clause_of.append((k, ci))
         toks = self.encoder.tokenize(enc_texts)
-        breaks = [[s for s, _ in p.clauses] for p in prepared]
-        encoded = self.encoder.encode(toks, breaks)
+        n = len(prepared)
+        breaks = [[s for s, _ in p.clauses] for p in prepared] + [[] for _ in clause_of]
+        encoded = self.encoder.encode(toks, breaks, max_batch=batch_size)
 
-        doc = l2_normalize(np.stack([e.pooled for e in encoded]))
-        clause_vecs, owner = [], []
-        for k, (p, e) in enumerate(zip(prepared, encoded)):
+        doc = l2_normalize(np.stack([e.pooled for e in encoded[:n]]))
+        clause_vecs: list[Optional[np.ndarray]] = []
+        first_clause = []
+        for k, (p, e) in enumerate(zip(prepared, encoded[:n])):
+            first_clause.append(len(clause_vecs))
+            if len(p.clauses) == 1:
+                clause_vecs.append(doc[k])
+                continue
             starts = np.array([o[0] for o in e.offsets], dtype=np.int64)
             ends = np.array([o[1] for o in e.offsets], dtype=np.int64)
             for (a, b) in p.clauses:
                 sel = (starts < b) & (ends > a)
-                vec = e.token_states[sel].mean(0) if sel.any() else e.pooled
-                clause_vecs.append(vec)
-                owner.append(k)
-        clause_x = l2_normalize(np.stack(clause_vecs)) if clause_vecs else np.zeros((0, doc.shape[1]), np.float32)
+                clause_vecs.append(e.token_states[sel].mean(0) if sel.any() else e.pooled)
+        for (k, ci), e in zip(clause_of, encoded[n:]):
+            clause_vecs[first_clause[k] + ci] = e.pooled
+        clause_x = (l2_normalize(np.stack(clause_vecs)) if clause_vecs
+                    else np.zeros((0, doc.shape[1]), np.float32))
+        encoded = encoded[:n]
         doc_p = self.heads.predict(doc)
         cl_p = self.heads.predict(clause_x)["sentiment"] if len(clause_x) else np.zeros((0, 4))
         self._apply_plugins(prepared, doc_p)
@@ -304,12 +330,22 @@ class Analyzer:
             n_tokens=len(e.offsets), model=self.model_id,
         )
 
+    def _match_aspects(self, p: _Prepared) -> list:
+        if p.aspect_matches is None:
+            langs = [p.lang, "en"] if p.lang in ("fa", "ar") else ["en", "fa", "ar"]
+            p.aspect_matches = self.taxonomy.aspect_matcher.find(p.norm.text, langs)
+        return p.aspect_matches
+
+    def _aspect_clauses(self, p: _Prepared) -> set[int]:
+        return {next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), -1)
+                for m in self._match_aspects(p)}
+
     def _evidence(self, p: _Prepared, a: int, b: int) -> Evidence:
         oa, ob = p.norm.to_original(a, b)
         return Evidence(oa, ob, p.original[oa:ob])
 
     def _aspects(self, p: _Prepared, clp: np.ndarray, langs: list[str]) -> list[Aspect]:
-        matches = self.taxonomy.aspect_matcher.find(p.norm.text, langs)
+        matches = self._match_aspects(p)
         if not matches:
             return []
         found: dict[str, dict[str, Any]] = {}

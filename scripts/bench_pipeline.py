@@ -19,7 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def short_reviews(n: int, max_chars: int = 90) -> list[str]:
+def short_reviews(n: int, max_chars: int = 60) -> list[str]:
+    """Short reviews from the sample dump (≤ 60 characters: about 15 tokens, the
+    length the speed target is stated for), repeated to ``n``."""
     with open(ROOT / "examples" / "feedback_sample.csv", encoding="utf-8") as fh:
         texts = [r["text"].strip() for r in csv.DictReader(fh)]
     pool = [t for t in texts if 8 <= len(t) <= max_chars and "\n" not in t]
@@ -45,7 +47,7 @@ def main() -> None:
 
     analyzer = cxtext.load(models=args.models)
     texts = short_reviews(args.n)
-    tok_counts = [len(t) for t in analyzer.encoder.tokenize(texts[:200])]
+    tok_counts = [len(t.ids) for t in analyzer.encoder.tokenize(texts[:200])]
     print(f"encoder: {analyzer.encoder.name}; threads: {torch.get_num_threads()}; "
           f"{len(texts)} short reviews, median {statistics.median(tok_counts):.0f} tokens")
 
