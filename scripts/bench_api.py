@@ -29,15 +29,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def short_reviews(n: int, max_chars: int = 90) -> list[str]:
-    with open(ROOT / "examples" / "feedback_sample.csv", encoding="utf-8") as fh:
-        texts = [r["text"].strip() for r in csv.DictReader(fh)]
-    pool = [t for t in texts if 8 <= len(t) <= max_chars and "\n" not in t]
-    if not pool:
-        sys.exit("no short reviews in examples/feedback_sample.csv")
-    return [f"{pool[i % len(pool)]} {'!' * (i // len(pool) % 3)}".strip() for i in range(n)]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import short_reviews  # noqa: E402 - the same short reviews as the pipeline benchmark
 
 
 def free_port() -> int:
