@@ -78,8 +78,13 @@ def main() -> None:
     def progress(done, total):
         samples.append((done, rss_mib()))
 
-    analyze_file(analyzer, str(src), str(tmp / f"out.{args.format}"), on_progress=progress, chunk_rows=2048)
-    dt = time.time() - t0
+    try:
+        analyze_file(analyzer, str(src), str(tmp / f"out.{args.format}"), on_progress=progress, chunk_rows=2048)
+    finally:
+        import shutil
+
+        dt = time.time() - t0
+        shutil.rmtree(tmp, ignore_errors=True)
     at = {frac: next(m for d, m in samples if d >= frac * args.rows) for frac in (0.1, 0.5, 1.0)}
     peak = max(m for _, m in samples)
     print(f"{args.rows:,} rows in {dt:.0f} s ({args.rows / dt:,.0f} rows/s); RSS at 10%: {at[0.1]:.0f} MiB, "
