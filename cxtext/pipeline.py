@@ -19,7 +19,7 @@ import numpy as np
 import regex
 
 from . import cx as cx_rules
-from .errors import InvalidInputError
+from .errors import InvalidInputError, LabelMismatchError
 from .heads import Heads, l2_normalize
 from .registry import ASPECT_SENTIMENTS, EMOTION_LABELS, SENTIMENT_LABELS, ModelSpec, Registry
 from .results import Analysis, Aspect, Evidence, Prediction, Sentence
@@ -65,19 +65,27 @@ class _Prepared:
     aspect_matches: Optional[list] = None
 
 
+def detect_and_normalize(text: str, lang: Optional[str] = None):
+    """The language (given, or detected with its confidence) and the text
+    normalized for it: the one preprocessing step of the analyzer and trainer."""
+    from .lang import detect_language
+    from .normalize import normalize
+
+    if lang:
+        conf = 1.0
+    else:
+        guess = detect_language(text)
+        lang, conf = guess.lang, guess.confidence
+    return lang, conf, normalize(text, lang if lang in ("fa", "ar", "en") else "und")
+
+
 def embed_texts(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]] = None) -> np.ndarray:
     """L2-normalized document embeddings exactly as the analyzer computes them
     (language → normalization → one encoder pass); the trainer uses this so
     heads learn on the features they will see."""
-    from .lang import detect_language
-    from .normalize import normalize
-
     norm_texts = []
     for i, t in enumerate(texts):
-        lang = langs[i] if langs is not None else None
-        if not lang:
-            lang = detect_language(t).lang
-        n = normalize(t, lang if lang in ("fa", "ar", "en") else "und").text
+        n = detect_and_normalize(t, langs[i] if langs is not None else None)[2].text
         norm_texts.append(n if n.strip() else t)
     enc = encoder.encode(encoder.tokenize(norm_texts))
     return l2_normalize(np.stack([e.pooled for e in enc])) if enc else np.zeros((0, encoder.hidden_size), np.float32)
@@ -128,16 +136,12 @@ class Analyzer:
         self.registry = registry or Registry()
         self._plugged: dict[tuple[str, str], Any] = {}
         if heads.dim != encoder.hidden_size:
-            from .errors import LabelMismatchError
-
             raise LabelMismatchError(
                 f"the heads in {heads.path} expect {heads.dim}-dim embeddings but the base encoder "
                 f"{encoder.name} gives {encoder.hidden_size}; train heads for this base with 'cxtext train'."
             )
         for task, labels in (("sentiment", SENTIMENT_LABELS), ("emotion", EMOTION_LABELS)):
             if task in heads.tasks and tuple(heads.tasks[task].labels) != labels:
-                from .errors import LabelMismatchError
-
                 raise LabelMismatchError(
                     f"heads {heads.path}: task {task!r} has labels {heads.tasks[task].labels}, the registry {labels}"
                 )
@@ -169,8 +173,6 @@ class Analyzer:
 
     def analyze_batch(self, chunk: Sequence[Record], batch_size: Optional[int] = None) -> list[Analysis]:
         """Analyze ``chunk`` in one go (model passes of at most ``batch_size`` texts)."""
-        from .lang import detect_language
-        from .normalize import normalize
         from .segment import split_sentences
 
         results: list[Optional[Analysis]] = [None] * len(chunk)
@@ -182,12 +184,7 @@ class Analyzer:
                 results[i] = Analysis.failed(rid, text, err, self.model_id)
                 continue
             try:
-                if lang:
-                    lang_conf = 1.0
-                else:
-                    guess = detect_language(text)
-                    lang, lang_conf = guess.lang, guess.confidence
-                norm = normalize(text, lang if lang in ("fa", "ar", "en") else "und")
+                lang, lang_conf, norm = detect_and_normalize(text, lang)
                 if not norm.text.strip():
                     results[i] = Analysis.failed(rid, text, "nothing to analyze after normalization "
                                                             "(only spaces, marks or control characters)", self.model_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -127,32 +127,20 @@ class Taxonomy:
     def journey_stage_of(self, aspect: str) -> Optional[str]:
         return self.aspects.get(aspect, {}).get("journey_stage")
 
-    @property
+    # compiled once per taxonomy (a frozen dataclass keeps cached_property's value in __dict__)
+    @cached_property
     def aspect_matcher(self) -> PhraseMatcher:
-        return _matcher(self, "aspects")
+        return PhraseMatcher({name: spec.get("terms", {}) for name, spec in self.aspects.items()}, _normalize_term)
 
-    @property
+    @cached_property
     def signal_matcher(self) -> PhraseMatcher:
-        return _matcher(self, "signals")
+        return PhraseMatcher(dict(self.signals), _normalize_term)
 
 
-_MATCHERS: dict[tuple[int, str], PhraseMatcher] = {}
+def _normalize_term(term: str, lang: str) -> str:
+    from .normalize import normalize
 
-
-def _matcher(tax: Taxonomy, kind: str) -> PhraseMatcher:
-    key = (id(tax), kind)
-    if key not in _MATCHERS:
-        from .normalize import normalize
-
-        def norm(term: str, lang: str) -> str:
-            return normalize(term, lang).text
-
-        if kind == "aspects":
-            entries = {name: spec.get("terms", {}) for name, spec in tax.aspects.items()}
-        else:
-            entries = dict(tax.signals)
-        _MATCHERS[key] = PhraseMatcher(entries, norm)
-    return _MATCHERS[key]
+    return normalize(term, lang).text
 
 
 def load_taxonomy(path: str | Path) -> Taxonomy:

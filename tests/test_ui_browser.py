@@ -18,10 +18,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,43 +91,13 @@ def browser_models(tiny_models, tmp_path_factory) -> Path:
 
 
 # -- the server ------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def server(tmp_path, browser_models):
-    env = {**os.environ, "CXTEXT_MODELS": str(browser_models), "CXTEXT_CACHE_DIR": str(tmp_path / "cache"),
+def server(tmp_path, browser_models, live_server):
+    env = {"CXTEXT_MODELS": str(browser_models), "CXTEXT_CACHE_DIR": str(tmp_path / "cache"),
            "CXTEXT_API_DATA_DIR": str(tmp_path / "data"), "CXTEXT_API_KEY": "", "CXTEXT_API_TORCH_THREADS": "1",
            "CXTEXT_API_JOB_CHUNK_ROWS": "4", "CXTEXT_API_JOB_BATCH_SIZE": "4"}
-    port = _free_port()
-    log = tmp_path / "server.log"
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
-                             str(port), "--log-level", "warning"], cwd=str(ROOT), env=env,
-                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 90
-        with httpx.Client(base_url=url, timeout=5) as c:
-            while True:
-                assert proc.poll() is None, f"the server exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
-                try:
-                    if c.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < end, f"the server did not become ready:\n{log.read_text()[-3000:]}"
-                time.sleep(0.1)
+    with live_server(env, tmp_path / "server.log") as (_proc, url):
         yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 # -- the browser -----------------------------------------------------------------

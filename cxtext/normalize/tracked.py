@@ -73,33 +73,13 @@ class TrackedText:
         Returns:
             The number of matches actually replaced.
         """
-        text = self.text
-        matches = pattern.finditer(text)
-        m = next(matches, None)
-        if m is None:
-            return 0
-        offs = self.offsets
-        out: list[str] = []
-        new_offs: list[int] = []
-        pos = count = 0
         literal = repl if isinstance(repl, str) else None
-        while m is not None:
-            start, end = m.span()
+        spans = []
+        for m in pattern.finditer(self.text):
             r = literal if literal is not None else repl(m)  # type: ignore[operator]
             if r is not None:
-                out.append(text[pos:start])
-                new_offs.extend(offs[pos:start])
-                out.append(r)
-                new_offs.extend([offs[start]] * len(r))
-                pos = end
-                count += 1
-            m = next(matches, None)
-        if count:
-            out.append(text[pos:])
-            new_offs.extend(offs[pos:])
-            self.text = "".join(out)
-            self.offsets = new_offs
-        return count
+                spans.append((m.start(), m.end(), r))
+        return self.replace_spans(spans)
 
     def replace_spans(self, spans: list[tuple[int, int, str]]) -> int:
         """Replace ``text[start:end]`` by ``repl`` for each ``(start, end, repl)``.
@@ -137,30 +117,12 @@ class TrackedText:
         Returns:
             The number of matches shortened.
         """
-        text = self.text
-        matches = pattern.finditer(text)
-        m = next(matches, None)
-        if m is None:
-            return 0
-        offs = self.offsets
-        out: list[str] = []
-        new_offs: list[int] = []
-        pos = count = 0
-        while m is not None:
-            start, end = m.span()
-            cut = start + keep(m)
-            if cut < end:
-                out.append(text[pos:cut])
-                new_offs.extend(offs[pos:cut])
-                pos = end
-                count += 1
-            m = next(matches, None)
-        if count:
-            out.append(text[pos:])
-            new_offs.extend(offs[pos:])
-            self.text = "".join(out)
-            self.offsets = new_offs
-        return count
+        spans = []
+        for m in pattern.finditer(self.text):
+            cut = m.start() + keep(m)
+            if cut < m.end():
+                spans.append((cut, m.end(), ""))
+        return self.replace_spans(spans)
 
     def translate(self, table: dict[int, str]) -> None:
         """Apply a one-character-for-one-character ``str.translate`` table."""
