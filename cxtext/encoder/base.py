@@ -125,6 +125,7 @@ class Encoder:
         self.device = torch.device(device)
         self.model.to(self.device).eval()
         self.path = path
+        self.applied: list[str] = []
         self.hidden_size = int(self.model.config.hidden_size)
         self.prefix = prefix
         self.window = min(window, int(getattr(self.model.config, "max_position_embeddings", window)))
@@ -147,6 +148,34 @@ class Encoder:
     @property
     def name(self) -> str:
         return str(self.model.config._name_or_path or self.source)
+
+    @property
+    def fingerprint(self) -> str:
+        """The base plus any fine-tuned layers put into it: features cached
+        under one fingerprint are never reused for another."""
+        return self.name + "".join(f"+{d}" for d in self.applied)
+
+    def apply_top_layers(self, path: str | Path) -> None:
+        """Load fine-tuned layers (``encoder_top.safetensors`` written by
+        ``cxtext train``) into the base; every tensor must fit the base."""
+        import hashlib
+
+        from safetensors.torch import load_file
+
+        from ..errors import LabelMismatchError
+
+        p = Path(path)
+        if not p.exists():
+            raise ModelNotFoundError(f"{p} is missing; the heads were trained with fine-tuned encoder layers stored there")
+        sd = load_file(str(p))
+        own = self.model.state_dict()
+        bad = [k for k, v in sd.items() if k not in own or tuple(own[k].shape) != tuple(v.shape)]
+        if bad or not sd:
+            raise LabelMismatchError(
+                f"{p} does not fit the base encoder {self.name} (e.g. {bad[:3]}); load it with the base it was "
+                "trained on (heads.json 'base') or retrain with 'cxtext train'.")
+        self.model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()}, strict=False)
+        self.applied.append(hashlib.sha256(p.read_bytes()).hexdigest()[:16])
 
     def tokenize(self, texts: Sequence[str]) -> list[Tokenized]:
         # verbose=False: texts longer than the window are expected here (they are windowed)

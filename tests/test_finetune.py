@@ -1,0 +1,135 @@
+"""Fine-tuning the encoder's top layers with the heads (``cxtext train
+--defaults``), on a tiny random BERT: what is trained is what the analyzer
+loads, a killed run resumes, a layer file for another base is refused."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+POS = ["عالی بود ممنون", "خیلی خوب و سریع", "کیفیت عالی", "ممتاز جدا شكرا", "رائع والتوصيل سريع", "great service"]
+NEG = ["خیلی بد بود", "افتضاح و دیر", "کیفیت پایین", "سيء جدا", "الطلب متأخر وبارد", "terrible support"]
+
+
+def _data():
+    from cxtext.heads import HeadSpec
+    from cxtext.registry import EMOTION_LABELS, SENTIMENT_LABELS
+
+    texts = [f"{t} {i}" for i in range(3) for t in POS + NEG]
+    sent = ["positive" if t.rsplit(" ", 1)[0] in POS else "negative" for t in texts]
+    tasks = {"sentiment": HeadSpec(list(SENTIMENT_LABELS)), "emotion": HeadSpec(list(EMOTION_LABELS))}
+    y = {"sentiment": np.array([tasks["sentiment"].labels.index(s) for s in sent]),
+         "emotion": np.array([tasks["emotion"].labels.index("joy") if s == "positive" and i % 2 else -1
+                              for i, s in enumerate(sent)])}
+    return texts, sent, tasks, y
+
+
+def _encoder(tiny_base, tmp_path):
+    from cxtext.encoder.base import Encoder
+
+    return Encoder(str(tiny_base), tmp_path / "cache")
+
+
+def test_finetuned_layers_are_what_the_analyzer_loads(tmp_path, tiny_base, tiny_models):
+    import cxtext
+    from cxtext.finetune import ENCODER_TOP, FinetuneConfig, finetune, save_finetuned
+
+    texts, sent, tasks, y = _data()
+    enc = _encoder(tiny_base, tmp_path)
+    before = {k: v.clone() for k, v in enc.model.encoder.layer[1].state_dict().items()}
+    cfg = FinetuneConfig(train_layers=1, epochs=25, lr=3e-3, head_lr=3e-2, batch_size=8, hidden=16, dropout=0.0)
+    logs: list[str] = []
+    model, metrics = finetune(enc, texts, None, y, tasks, np.zeros(len(texts), bool), cfg, tmp_path / "work",
+                              tmp_path / "lower", log_fn=logs.append)
+    assert metrics["_run"]["frozen_layers"] == 1 and len(metrics["_run"]["history"]) == 25
+    # the frozen layer's states were computed once, cached, not per epoch
+    assert sum("lower layers" in m for m in logs) == 1 and list((tmp_path / "lower").glob("*.states.npy"))
+    out = tmp_path / "models"
+    save_finetuned(model, tasks, {"format": 1, "version": "t", "dim": 32, "hidden": 16,
+                                  "base": {"source": str(tiny_base), "prefix": "query: "}}, out)
+    shutil.copy(tiny_models / "taxonomy.json", out)
+    meta = json.loads((out / "heads.json").read_text(encoding="utf-8"))
+    assert meta["encoder"]["file"] == ENCODER_TOP and meta["encoder"]["layers"] == [1]
+
+    a = cxtext.load(models=out, cache_dir=tmp_path / "cache")
+    assert a.encoder.applied and a.encoder.fingerprint != enc.name
+    after = a.encoder.model.encoder.layer[1].state_dict()
+    assert any(not torch.allclose(before[k], after[k]) for k in before)  # the layer was trained and put back
+    assert torch.equal(a.encoder.model.encoder.layer[0].state_dict()["output.dense.weight"],
+                       enc.model.encoder.layer[0].state_dict()["output.dense.weight"])  # the frozen one was not
+    got = [r.sentiment for r in a.pipe(texts)]
+    assert np.mean([g.label == s for g, s in zip(got, sent)]) >= 0.9
+    # the analyzer's features equal the training path's (same normalization, prefix, pooling)
+    model.train(False)
+    from cxtext.finetune import lower_states
+    from cxtext.pipeline import embed_texts
+
+    states = lower_states(enc, texts, None, 1, cfg.max_tokens, tmp_path / "lower")
+    with torch.no_grad():
+        train_emb = model.embed(states).numpy()
+    served = embed_texts(a.encoder, texts)
+    assert np.min(np.sum(train_emb * served, axis=1)) > 0.999
+
+
+def test_a_killed_run_resumes_from_its_last_epoch(tmp_path, tiny_base):
+    from cxtext.finetune import FinetuneConfig, finetune
+
+    texts, _sent, tasks, y = _data()
+    dev = np.arange(len(texts)) % 6 == 0
+    cfg = FinetuneConfig(train_layers=1, epochs=1, batch_size=8, hidden=16)
+    finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, dev, cfg, tmp_path / "work", tmp_path / "lower",
+             log_fn=lambda m: None)
+    info = json.loads((tmp_path / "work" / "checkpoint" / "checkpoint.json").read_text())
+    assert info["epoch"] == 0 and info["step"] == int(np.ceil((~dev).sum() / 8))
+    logs: list[str] = []
+    cfg.epochs = 3
+    _model, metrics = finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, dev, cfg, tmp_path / "work",
+                               tmp_path / "lower", log_fn=logs.append)
+    assert any("resuming after epoch 0" in m for m in logs)
+    assert sum(m.startswith("epoch ") and "dev macro-F1" in m for m in logs) == 2  # only the epochs left
+    assert [h["epoch"] for h in metrics["_run"]["history"]] == [1, 2, 3]
+    assert 0.05 <= metrics["sentiment"]["temperature"] <= 20 and "dev_ece_after" in metrics["sentiment"]
+
+
+def test_layers_for_another_base_are_refused(tmp_path, tiny_base):
+    from safetensors.torch import save_file
+
+    from cxtext.errors import LabelMismatchError, ModelNotFoundError
+
+    enc = _encoder(tiny_base, tmp_path)
+    bad = tmp_path / "encoder_top.safetensors"
+    save_file({"encoder.layer.1.output.dense.weight": torch.zeros(384, 1536, dtype=torch.float16)}, str(bad))
+    with pytest.raises(LabelMismatchError, match="does not fit the base encoder"):
+        enc.apply_top_layers(bad)
+    with pytest.raises(ModelNotFoundError, match="missing"):
+        enc.apply_top_layers(tmp_path / "nope.safetensors")
+    assert not enc.applied
+
+
+def test_user_training_on_a_finetuned_model_uses_its_layers(tmp_path, tiny_base, tiny_models):
+    import cxtext
+    from cxtext.finetune import ENCODER_TOP, FinetuneConfig, finetune, save_finetuned
+    from cxtext.train import TrainConfig, train_user
+
+    texts, _sent, tasks, y = _data()
+    model, _ = finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, np.zeros(len(texts), bool),
+                        FinetuneConfig(train_layers=1, epochs=2, batch_size=8, hidden=16), tmp_path / "w",
+                        tmp_path / "lower", log_fn=lambda m: None)
+    start = tmp_path / "start"
+    save_finetuned(model, tasks, {"format": 1, "version": "t", "dim": 32, "hidden": 16,
+                                  "base": {"source": str(tiny_base), "prefix": "query: "}}, start)
+    shutil.copy(tiny_models / "taxonomy.json", start)
+    data = tmp_path / "my.csv"
+    pd.DataFrame({"t": texts, "l": ["joy" if i % 2 else "sadness" for i in range(len(texts))]}).to_csv(data, index=False)
+    out = tmp_path / "mine"
+    train_user(data, "t", "l", "emotion", out, start=start, cache_dir=tmp_path / "cache",
+               cfg=TrainConfig(epochs=5, hidden=16))
+    assert (out / ENCODER_TOP).read_bytes() == (start / ENCODER_TOP).read_bytes()
+    a = cxtext.load(models=out, cache_dir=tmp_path / "cache")
+    b = cxtext.load(models=start, cache_dir=tmp_path / "cache")
+    assert a.encoder.fingerprint == b.encoder.fingerprint and a.encoder.applied
+    assert a(texts[0]).sentiment.probs == pytest.approx(b(texts[0]).sentiment.probs, abs=1e-6)  # kept head
