@@ -11,7 +11,7 @@ from fastapi.security import APIKeyHeader
 from .batcher import MicroBatcher
 from .errors import ApiError
 from .jobs import JobRunner, JobStore, ModelGate
-from .settings import ApiSettings, get_settings
+from .settings import ApiSettings
 
 
 @dataclass
@@ -31,11 +31,13 @@ class ServiceState:
         return self.analyzer is not None and self.batcher is not None
 
 
-def get_state(request: Request) -> ServiceState:
+# Dependencies are ``async def``: they never block, and a plain ``def`` would
+# send every request through a thread-pool hop per dependency.
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.cx
 
 
-def get_ready_state(state: ServiceState = Depends(get_state)) -> ServiceState:
+async def get_ready_state(state: ServiceState = Depends(get_state)) -> ServiceState:
     """The state, once the models are loaded; 503 before."""
     if not state.ready:
         if state.load_error:
@@ -45,7 +47,7 @@ def get_ready_state(state: ServiceState = Depends(get_state)) -> ServiceState:
     return state
 
 
-def get_jobs(state: ServiceState = Depends(get_state)) -> JobRunner:
+async def get_jobs(state: ServiceState = Depends(get_state)) -> JobRunner:
     if state.runner is None:
         raise ApiError(503, "not_ready", "the job store is not open yet; retry")
     return state.runner
@@ -55,9 +57,10 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                                description="Needed when the server sets CXTEXT_API_KEY.")
 
 
-def require_api_key(key: Optional[str] = Security(_api_key_header),
-                    settings: ApiSettings = Depends(get_settings)) -> None:
+async def require_api_key(key: Optional[str] = Security(_api_key_header),
+                          state: ServiceState = Depends(get_state)) -> None:
     """Off unless ``api_key`` is set; then ``X-API-Key`` must match it."""
+    settings = state.settings
     if settings.api_key is None:
         return
     if not key or not secrets.compare_digest(key.encode(), settings.api_key.encode()):

@@ -1,6 +1,6 @@
 """Settings of the REST service, read from ``CXTEXT_API_*`` environment
-variables, handed to routes by the cached :func:`get_settings` dependency
-(tests override it, or pass their own to ``create_app(settings)``).
+variables by the cached :func:`get_settings` (tests pass their own to
+``create_app(settings)``); routes read them from the app's state.
 
 The model itself is chosen as everywhere else in cxtext: ``CXTEXT_MODELS``,
 ``CXTEXT_BASE``, ``CXTEXT_DEVICE`` and ``CXTEXT_CACHE_DIR`` (see
