@@ -88,14 +88,23 @@ def evaluate(analyzer, names: Optional[Sequence[str]] = None, data_dir=None, lim
         if spec.task == "aspects":
             out[spec.name] = _aspect_scores(df, res, spec)
         else:
-            out[spec.name] = _label_scores(df, res, spec, ece)
+            head = analyzer.heads.tasks.get("sentiment" if spec.task == "sentiment5" else spec.task)
+            out[spec.name] = _label_scores(df, res, spec, ece, head.temperature if head else 1.0)
         out[spec.name]["seconds"] = round(time.time() - t0, 1)
         if on_progress:
             on_progress(spec.name, len(df))
     return out
 
 
-def _label_scores(df: pd.DataFrame, res: list, spec: EvalSpec, ece) -> dict[str, Any]:
+def _uncalibrated(p: dict[str, float], temperature: float) -> dict[str, float]:
+    """The head's probabilities before temperature scaling: softmax(z) is
+    softmax(z / T) raised to the power T, renormalized."""
+    raised = {k: max(v, 1e-30) ** temperature for k, v in p.items()}
+    total = sum(raised.values()) or 1.0
+    return {k: v / total for k, v in raised.items()}
+
+
+def _label_scores(df: pd.DataFrame, res: list, spec: EvalSpec, ece, temperature: float = 1.0) -> dict[str, Any]:
     if spec.task == "sentiment5":
         gold_col = df["source_label"].astype(str).str.replace("+", "", regex=False)
         keep = gold_col.isin(spec.labels)
@@ -114,22 +123,26 @@ def _label_scores(df: pd.DataFrame, res: list, spec: EvalSpec, ece) -> dict[str,
         keep = gold.isin(spec.labels)
         y = gold[keep].tolist()
         task = spec.task
-        preds, probs = [], []
+        preds, probs, probs_before = [], [], []
         for r, k in zip(res, keep):
             if not k:
                 continue
             pred = getattr(r, task) if r.ok else None
             p = pred.probs if pred else {}
             preds.append(_restrict(p, spec.labels))
-            row = np.array([p.get(l, 0.0) for l in spec.labels])
-            probs.append(row / max(row.sum(), 1e-9))
+            for dest, q in ((probs, p), (probs_before, _uncalibrated(p, temperature) if p else p)):
+                row = np.array([q.get(l, 0.0) for l in spec.labels])
+                dest.append(row / max(row.sum(), 1e-9))
     d: dict[str, Any] = {"task": spec.task, "labels": list(spec.labels), "n": len(y),
                          "accuracy": round(float(np.mean([a == b for a, b in zip(y, preds)])) if y else 0.0, 4),
                          "macro_f1": round(macro_f1(y, preds, spec.labels), 4),
                          "floor": spec.floor, "anchor": spec.anchor}
     if probs:
         idx = {l: i for i, l in enumerate(spec.labels)}
-        d["ece"] = round(ece(np.stack(probs), np.array([idx[l] for l in y])), 4)
+        gold_idx = np.array([idx[l] for l in y])
+        d["ece"] = round(ece(np.stack(probs), gold_idx), 4)  # as served: after temperature scaling
+        d["ece_before_scaling"] = round(ece(np.stack(probs_before), gold_idx), 4)
+        d["temperature"] = round(float(temperature), 4)
     return d
 
 
@@ -160,11 +173,13 @@ def print_table(results: dict[str, Any], console=None) -> None:
 
     console = console or Console()
     t = Table(title="cxtext evaluate (test splits only)")
-    for c in ("eval", "task", "n", "accuracy", "macro-F1 / micro-F1", "ECE", "frozen floor", "published anchor"):
+    for c in ("eval", "task", "n", "accuracy", "macro-F1 / micro-F1", "ECE before → after T", "frozen floor",
+              "published anchor"):
         t.add_column(c)
     for name, r in results.items():
         f1 = r.get("macro_f1", r.get("micro_f1"))
-        t.add_row(name, r["task"], str(r["n"]), str(r.get("accuracy", "–")), str(f1), str(r.get("ece", "–")),
+        ece_s = f"{r['ece_before_scaling']} → {r['ece']}" if "ece" in r else "–"
+        t.add_row(name, r["task"], str(r["n"]), str(r.get("accuracy", "–")), str(f1), ece_s,
                   str(r.get("floor") or "–"), r.get("anchor") or "–")
     console.print(t)
 
