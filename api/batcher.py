@@ -1,12 +1,17 @@
 """Dynamic micro-batching: concurrent requests share one model pass.
 
-Requests put their records on an asyncio queue and await a future. One
-consumer task takes the first record, then whatever else is already queued,
-then waits at most ``max_wait`` for more, up to ``max_batch`` records; the
-batch runs in the model thread (never on the event loop) and each future gets
-its own result. While a pass runs, new requests pile up in the queue and form
-the next batch, so throughput grows with concurrency instead of queueing one
-pass per request.
+Requests put their records on an asyncio queue and await a future. Once a
+model worker is free, one consumer task takes the first record, then whatever
+else is already queued, then waits at most ``max_wait`` for more, up to
+``max_batch`` records; the batch runs in a model thread (never on the event
+loop) and each future gets its own result. While passes run, new requests pile
+up in the queue and form the next batch, so throughput grows with concurrency
+instead of queueing one pass per request.
+
+``workers`` passes may run at once, each in its own thread (torch releases
+the GIL inside its kernels). On a CPU, two single-threaded passes on two cores
+beat one pass on two threads: small matrices scale badly across threads, and
+one pass's tokenizing and post-processing overlaps the other's matrix work.
 """
 from __future__ import annotations
 
@@ -25,41 +30,48 @@ log = logging.getLogger(__name__)
 
 
 class ModelGate:
-    """One model pass at a time; interactive batches go before job batches,
-    so a long job never starves single requests."""
+    """At most ``capacity`` model passes at a time; interactive batches go
+    before job batches, so a long job never starves single requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 1) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self.capacity = capacity
         self._cond = threading.Condition()
-        self._busy = False
+        self._busy = 0
         self._urgent = 0
 
     @contextmanager
     def interactive(self) -> Iterator[None]:
         with self._cond:
             self._urgent += 1
-            while self._busy:
-                self._cond.wait()
-            self._urgent -= 1
-            self._busy = True
+            try:
+                while self._busy >= self.capacity:
+                    self._cond.wait()
+            finally:
+                self._urgent -= 1
+            self._busy += 1
+            self._cond.notify_all()  # a job waiting only on the urgent count may go now
         try:
             yield
         finally:
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()
+            self._release()
 
     @contextmanager
     def background(self) -> Iterator[None]:
         with self._cond:
-            while self._busy or self._urgent:
+            while self._busy >= self.capacity or self._urgent:
                 self._cond.wait()
-            self._busy = True
+            self._busy += 1
         try:
             yield
         finally:
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()
+            self._release()
+
+    def _release(self) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify_all()
 
 
 @dataclass
@@ -86,37 +98,44 @@ class MicroBatcher:
     """Gathers records from concurrent callers into batches for ``fn``.
 
     ``fn(records) -> results`` (same length, same order) runs in a dedicated
-    single-thread executor; ``gate``, when given, is entered around each call
-    (ahead of job batches) so the job runner and the interactive path never
-    drive the model at once.
+    executor of ``workers`` threads; ``gate``, when given, is entered around
+    each call (ahead of job batches) so the job runner and the interactive
+    path never drive the model beyond the gate's capacity.
     """
 
     def __init__(self, fn: Callable[[list[Any]], Sequence[Any]], *, max_batch: int = 64, max_wait_s: float = 0.005,
-                 queue_max: int = 4096, gate: Optional[ModelGate] = None):
+                 queue_max: int = 4096, gate: Optional[ModelGate] = None, workers: int = 1):
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
         self.fn = fn
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.queue_max = queue_max
         self.gate = gate
+        self.workers = workers
         self.stats = BatcherStats()
         self._queue: Optional[asyncio.Queue] = None
         self._task: Optional[asyncio.Task] = None
+        self._passes: set[asyncio.Task] = set()
         self._executor: Optional[ThreadPoolExecutor] = None
 
     # -- lifecycle ----------------------------------------------------------
     async def start(self) -> None:
         self._queue = asyncio.Queue(maxsize=self.queue_max)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxtext-model")
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cxtext-model")
         self._task = asyncio.create_task(self._run(), name="cxtext-batcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        tasks = ([self._task] if self._task is not None else []) + list(self._passes)
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
             try:
-                await self._task
+                await t
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
                 pass
-            self._task = None
+        self._task = None
+        self._passes.clear()
         if self._queue is not None:
             while not self._queue.empty():
                 _, fut = self._queue.get_nowait()
@@ -183,29 +202,45 @@ class MicroBatcher:
             return self.fn(records)
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+        free = asyncio.Semaphore(self.workers)
         while True:
-            batch = await self._collect()
+            # collect only once a worker is free: while all are busy the queue
+            # keeps filling, so the next batch is as large as the load allows
+            await free.acquire()
+            try:
+                batch = await self._collect()
+            except BaseException:
+                free.release()
+                raise
             batch = [(r, f) for r, f in batch if not f.cancelled()]  # the client went away
             if not batch:
+                free.release()
                 continue
-            records = [r for r, _ in batch]
-            try:
-                out = await loop.run_in_executor(self._executor, self._call, records)
-                if len(out) != len(records):
-                    raise RuntimeError(f"the analyzer returned {len(out)} results for {len(records)} texts")
-            except asyncio.CancelledError:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(ApiError(503, "shutting_down", "the service is shutting down; retry"))
-                raise
-            except Exception as exc:  # noqa: BLE001 - each waiting request gets the failure
-                log.exception("model pass failed for a batch of %d", len(records))
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            self.stats.record(len(records))
-            for (_, fut), res in zip(batch, out):
+            task = asyncio.create_task(self._pass(batch, free), name="cxtext-model-pass")
+            self._passes.add(task)
+            task.add_done_callback(self._passes.discard)
+
+    async def _pass(self, batch: list[tuple[Any, asyncio.Future]], free: asyncio.Semaphore) -> None:
+        loop = asyncio.get_running_loop()
+        records = [r for r, _ in batch]
+        try:
+            out = await loop.run_in_executor(self._executor, self._call, records)
+            if len(out) != len(records):
+                raise RuntimeError(f"the analyzer returned {len(out)} results for {len(records)} texts")
+        except asyncio.CancelledError:
+            for _, fut in batch:
                 if not fut.done():
-                    fut.set_result(res)
+                    fut.set_exception(ApiError(503, "shutting_down", "the service is shutting down; retry"))
+            raise
+        except Exception as exc:  # noqa: BLE001 - each waiting request gets the failure
+            log.exception("model pass failed for a batch of %d", len(records))
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        finally:
+            free.release()
+        self.stats.record(len(records))
+        for (_, fut), res in zip(batch, out):
+            if not fut.done():
+                fut.set_result(res)

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import errors
-from .batcher import MicroBatcher
+from .batcher import MicroBatcher, ModelGate
 from .deps import ServiceState, require_api_key
 from .jobs import JobRunner, JobStore
 from .limits import BodyLimitMiddleware
@@ -98,7 +98,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             return
         batcher = MicroBatcher(_batch_fn(analyzer), max_batch=s.batch_max_size,
                                max_wait_s=s.batch_max_wait_ms / 1000.0, queue_max=s.queue_max,
-                               gate=state.gate)
+                               gate=state.gate, workers=s.effective_model_workers)
         await batcher.start()
         state.batcher = batcher
         state.analyzer = analyzer
@@ -127,7 +127,7 @@ def create_app(settings: Optional[ApiSettings] = None, *, analyzer: Any = None) 
     (``get_settings``); ``analyzer`` skips loading (tests pass a tiny one)."""
     s = settings or get_settings()
     app = FastAPI(title="cxtext", version=_version(), description=DESCRIPTION, lifespan=lifespan)
-    app.state.cx = ServiceState(settings=s)
+    app.state.cx = ServiceState(settings=s, gate=ModelGate(s.effective_model_workers))
     app.state.analyzer = analyzer
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, settings=s)

@@ -99,6 +99,8 @@ def start_server(args: argparse.Namespace, port: int, data_dir: str, log_path: P
         env["CXTEXT_MODELS"] = str(Path(args.models).resolve())
     if args.torch_threads:
         env["CXTEXT_API_TORCH_THREADS"] = str(args.torch_threads)
+    if args.model_workers:
+        env["CXTEXT_API_MODEL_WORKERS"] = str(args.model_workers)
     cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
            "--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT,
@@ -169,7 +171,9 @@ def main() -> None:
     ap.add_argument("--max-batch", type=int, default=64, help="CXTEXT_API_BATCH_MAX_SIZE for the server")
     ap.add_argument("--max-wait-ms", type=float, default=5.0, help="CXTEXT_API_BATCH_MAX_WAIT_MS for the server")
     ap.add_argument("--torch-threads", type=int, default=None,
-                    help="CXTEXT_API_TORCH_THREADS for the server (default: torch's, one per core)")
+                    help="CXTEXT_API_TORCH_THREADS for the server (default: the service's, cores / model workers)")
+    ap.add_argument("--model-workers", type=int, default=None,
+                    help="CXTEXT_API_MODEL_WORKERS for the server (default: the service's, 2 on 2+ cores)")
     args = ap.parse_args()
     args.clients = sorted({int(x) for x in args.clients.split(",") if x.strip()} | {32})
 
@@ -182,7 +186,8 @@ def main() -> None:
             t0 = time.perf_counter()
             info = wait_ready(base, proc, args.startup_timeout, log_path)
             print(f"server: {info['model']} on {info['base']['device']}; ready in {time.perf_counter() - t0:.1f} s; "
-                  f"{os.cpu_count()} CPUs, torch threads {info['limits'].get('torch_threads') or 'default'}; "
+                  f"{os.cpu_count()} CPUs, {info['limits'].get('model_workers')} model workers × torch threads "
+                  f"{info['limits'].get('torch_threads')}; "
                   f"batch ≤ {args.max_batch}, wait ≤ {args.max_wait_ms} ms")
             results = asyncio.run(bench(args, base))
         finally:

@@ -294,3 +294,69 @@ def test_concurrent_requests_share_model_passes_off_the_event_loop(tmp_path, tin
     assert items == 16 and calls < 16 and largest > 1, (calls, largest)
     assert len(rec.calls) == calls
     assert all(name.startswith("cxtext-model") and name != loop_thread for name, _ in rec.calls)
+
+
+def test_two_model_workers_run_passes_side_by_side_and_never_more():
+    import time
+
+    from api.batcher import MicroBatcher, ModelGate
+
+    lock = threading.Lock()
+    active, peak, threads = [0], [0], set()
+
+    def fn(records):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+            threads.add(threading.current_thread().name)
+        time.sleep(0.05)  # a model pass; the GIL is free meanwhile, as inside torch kernels
+        with lock:
+            active[0] -= 1
+        return [r * 2 for r in records]
+
+    async def main():
+        b = MicroBatcher(fn, max_batch=4, max_wait_s=0.001, gate=ModelGate(2), workers=2)
+        await b.start()
+        try:
+            return await asyncio.gather(*(b.submit(i) for i in range(40))), b.stats
+        finally:
+            await b.stop()
+
+    out, stats = asyncio.run(main())
+    assert out == [i * 2 for i in range(40)]  # every caller got its own result
+    assert peak[0] == 2 and len(threads) == 2  # two passes at once, in two threads, never three
+    assert stats.items == 40 and stats.largest <= 4 and stats.calls >= 10
+
+
+def test_the_gate_lets_a_job_use_a_free_slot_but_not_ahead_of_waiting_requests():
+    import time
+
+    from api.batcher import ModelGate
+
+    gate = ModelGate(2)
+    order: list[str] = []
+    started = threading.Event()
+
+    def request():
+        started.set()
+        with gate.interactive():
+            order.append("request")
+
+    def job():
+        started.wait()
+        time.sleep(0.05)  # the request is waiting for a slot first
+        with gate.background():
+            order.append("job")
+
+    ts = [threading.Thread(target=request), threading.Thread(target=job)]
+    with gate.interactive():  # holds one slot throughout
+        with gate.background():  # a free slot and nobody waiting: a job may use it
+            order.append("job beside a request")
+            for t in ts:
+                t.start()
+            time.sleep(0.2)
+            assert order == ["job beside a request"]  # both slots are taken: both wait
+        # one slot frees: the waiting request gets it; the job only after the request is done
+        for t in ts:
+            t.join(5)
+    assert order == ["job beside a request", "request", "job"]

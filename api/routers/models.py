@@ -51,7 +51,7 @@ def models(state: ServiceState = Depends(get_ready_state)) -> dict:
                    "max_body_bytes": s.max_body_bytes, "max_upload_bytes": s.max_upload_bytes,
                    "max_jobs": s.max_jobs, "batch_max_size": s.batch_max_size,
                    "batch_max_wait_ms": s.batch_max_wait_ms, "auth": s.api_key is not None,
-                   "torch_threads": _torch_threads()},
+                   "torch_threads": _torch_threads(), "model_workers": state.gate.capacity},
     }
 
 
