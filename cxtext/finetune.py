@@ -72,6 +72,8 @@ def _lower_forward(model, n_frozen: int, seqs: Sequence[Sequence[int]], pad: int
     array per sequence."""
     import torch
 
+    device = next(model.parameters()).device
+
     out: list[Optional[np.ndarray]] = [None] * len(seqs)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     with torch.inference_mode():
@@ -83,11 +85,11 @@ def _lower_forward(model, n_frozen: int, seqs: Sequence[Sequence[int]], pad: int
             for r, i in enumerate(idx):
                 ids[r, :len(seqs[i])] = torch.tensor(seqs[i])
                 mask[r, :len(seqs[i])] = 1
-            h = model.embeddings(input_ids=ids)
-            ext = _extended_mask(mask, h.dtype)
+            h = model.embeddings(input_ids=ids.to(device))
+            ext = _extended_mask(mask.to(device), h.dtype)
             for layer in model.encoder.layer[:n_frozen]:
                 h = layer(h, attention_mask=ext)[0]
-            h = h.to(torch.float16).numpy()
+            h = h.to(torch.float16).cpu().numpy()
             for r, i in enumerate(idx):
                 out[i] = h[r, :len(seqs[i])].copy()
     return out  # type: ignore[return-value]
@@ -140,8 +142,9 @@ class _Model:
         from torch import nn
 
         self.n_frozen = n_frozen
+        self.device = encoder.device  # a GPU when the encoder was loaded on one
         self.layers = nn.ModuleList(copy.deepcopy(list(encoder.model.encoder.layer[n_frozen:])))
-        self.heads = build_module(encoder.hidden_size, cfg.hidden, dict(tasks), cfg.dropout)
+        self.heads = build_module(encoder.hidden_size, cfg.hidden, dict(tasks), cfg.dropout).to(self.device)
 
     def train(self, on: bool = True) -> None:
         self.layers.train(on)
@@ -156,6 +159,7 @@ class _Model:
         for r, s in enumerate(states):
             x[r, :len(s)] = torch.from_numpy(s.astype(np.float32))
             mask[r, :len(s)] = 1
+        x, mask = x.to(self.device), mask.to(self.device)
         ext = _extended_mask(mask, x.dtype)
         h = x
         for layer in self.layers:
@@ -164,16 +168,16 @@ class _Model:
         return torch.nn.functional.normalize(pooled, dim=-1)
 
     def state(self) -> dict[str, Any]:
-        st = {f"encoder.layer.{self.n_frozen + i}.{k}": v.detach().clone()
+        st = {f"encoder.layer.{self.n_frozen + i}.{k}": v.detach().cpu().clone()
               for i, layer in enumerate(self.layers) for k, v in layer.state_dict().items()}
-        st.update({f"heads.{k}": v.detach().clone() for k, v in self.heads.state_dict().items()})
+        st.update({f"heads.{k}": v.detach().cpu().clone() for k, v in self.heads.state_dict().items()})
         return st
 
     def load(self, st: Mapping[str, Any]) -> None:
         for i, layer in enumerate(self.layers):
             pre = f"encoder.layer.{self.n_frozen + i}."
-            layer.load_state_dict({k[len(pre):]: v for k, v in st.items() if k.startswith(pre)})
-        self.heads.load_state_dict({k[6:]: v for k, v in st.items() if k.startswith("heads.")})
+            layer.load_state_dict({k[len(pre):]: v.to(self.device) for k, v in st.items() if k.startswith(pre)})
+        self.heads.load_state_dict({k[6:]: v.to(self.device) for k, v in st.items() if k.startswith("heads.")})
 
 
 def _batches(lengths: np.ndarray, idx: np.ndarray, batch_size: int, rng) -> list[np.ndarray]:
@@ -200,7 +204,7 @@ def _save_checkpoint(path: Path, model: _Model, opt, step: int, epoch: int, best
     osd = opt.state_dict()
     for pid, st in osd["state"].items():
         for k, v in st.items():
-            tensors[f"opt.{pid}.{k}"] = v.detach().reshape(-1) if k == "step" else v.detach().contiguous()
+            tensors[f"opt.{pid}.{k}"] = (v.detach().reshape(-1) if k == "step" else v.detach()).cpu().contiguous()
     tmp = path / "checkpoint.tmp.safetensors"
     save_file(tensors, str(tmp))
     tmp.replace(path / "checkpoint.safetensors")
@@ -257,7 +261,7 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
     opt = torch.optim.AdamW([{"params": params_enc, "lr": cfg.lr}, {"params": params_head, "lr": cfg.head_lr}],
                             weight_decay=cfg.weight_decay)
     task_names = list(tasks)
-    labels = {t: torch.from_numpy(np.asarray(y[t], dtype=np.int64)) for t in task_names}
+    labels = {t: torch.from_numpy(np.asarray(y[t], dtype=np.int64)).to(model.device) for t in task_names}
     losses = {}
     for t in task_names:
         lab = np.asarray(y[t])
@@ -265,7 +269,7 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
         w = None
         if cfg.class_balance:
             w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
-            w = torch.tensor(np.sqrt(w), dtype=torch.float32)
+            w = torch.tensor(np.sqrt(w), dtype=torch.float32, device=model.device)
         losses[t] = nn.CrossEntropyLoss(weight=w, reduction="sum")
     has_label = np.zeros(len(texts), dtype=bool)
     for t in task_names:
@@ -299,7 +303,7 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
                 logits = model.heads(model.embed([states[i] for i in b]))
                 rows = torch.tensor([pos[int(i)] for i in b])
                 for t in task_names:
-                    out[t][rows] = logits[t]
+                    out[t][rows] = logits[t].float().cpu()
         return out
 
     rng = np.random.default_rng(cfg.seed)
@@ -313,8 +317,8 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
             for g, base_lr in zip(opt.param_groups, (cfg.lr, cfg.head_lr)):
                 g["lr"] = base_lr * lr_factor(step)
             logits = model.heads(model.embed([states[i] for i in b]))
-            bt = torch.from_numpy(b)
-            loss = torch.zeros(())
+            bt = torch.from_numpy(b).to(model.device)
+            loss = torch.zeros((), device=model.device)
             for t in task_names:
                 yt = labels[t][bt]
                 sel = yt >= 0

@@ -264,7 +264,7 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
                    on_progress: Optional[Callable[[int, int], None]] = None,
                    finetune: Optional["FinetuneConfig"] = None,
                    mix: Optional[Mapping[tuple[str, str], int]] = None,
-                   log_fn: Callable[[str], None] = print) -> dict[str, Any]:
+                   log_fn: Callable[[str], None] = print, device: Optional[str] = None) -> dict[str, Any]:
     """Build the shipped models: heads on the frozen base, or (``finetune``
     given) the base's top layers trained together with the heads."""
     from .encoder.base import Encoder
@@ -274,7 +274,7 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     t0 = time.time()
     df = default_corpus(data_dir, mix=mix or DEFAULT_MIX, seed=cfg.seed)
-    encoder = Encoder(base, cache)
+    encoder = Encoder(base, cache, device or "cpu")  # training runs on a GPU when given one
     tasks = {"sentiment": HeadSpec(list(SENTIMENT_LABELS)), "emotion": HeadSpec(list(EMOTION_LABELS))}
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
     rows = {f"{d}/{t}": int(n) for (d, t), n in df.groupby(["dataset", "task"]).size().items()}
