@@ -145,7 +145,7 @@ class Analyzer:
                 raise LabelMismatchError(
                     f"heads {heads.path}: task {task!r} has labels {heads.tasks[task].labels}, the registry {labels}"
                 )
-        self.model_id = f"cxtext-heads:{heads.meta.get('version', '0')}@{Path(str(heads.path)).name}+{encoder.name}"
+        self.model_id = f"cxtext-heads:{heads.meta.get('version', '0')}@{Path(str(heads.path)).name}+{encoder.fingerprint}"
 
     # -- public API -----------------------------------------------------
     def __call__(self, text: Record, lang: Optional[str] = None) -> Analysis:

@@ -376,7 +376,7 @@ def _slug(name: str) -> str:
 
 def _meta(encoder, base: str, cfg: TrainConfig, tasks: Mapping[str, HeadSpec]) -> dict[str, Any]:
     return {
-        "format": 1, "version": "0.1.0",
+        "format": 1, "version": "0.2.0",
         "base": {"source": base, "name": encoder.name, "prefix": encoder.prefix, "pooling": "mean", "normalize": True},
         "dim": encoder.hidden_size, "hidden": cfg.hidden,
         "config": {k: v for k, v in cfg.__dict__.items()},
