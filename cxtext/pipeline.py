@@ -391,8 +391,16 @@ def encoder_for(heads: Heads, source: str, cache_dir: Path, device: str = "cpu",
     layers they name (``heads.json`` "encoder") put back in."""
     from .encoder.base import Encoder
 
-    encoder = Encoder(source, cache_dir, device, prefix=heads.base.get("prefix", "query: "), **kw)
+    from .encoder.base import resolve_base
+
     top = heads.meta.get("encoder")
+    trained_on = heads.base.get("source")
+    if top and trained_on and resolve_base(source, cache_dir) != resolve_base(trained_on, cache_dir):
+        raise LabelMismatchError(
+            f"the models in {heads.path} fine-tuned layers of the base {trained_on!r}; they cannot go into "
+            f"{source!r}. Load them with base={trained_on!r} (the default), or train models for your base "
+            "with 'cxtext train'.")
+    encoder = Encoder(source, cache_dir, device, prefix=heads.base.get("prefix", "query: "), **kw)
     if top and heads.path is not None:
         encoder.apply_top_layers(Path(heads.path) / top["file"])
     return encoder

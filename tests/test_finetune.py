@@ -110,6 +110,26 @@ def test_layers_for_another_base_are_refused(tmp_path, tiny_base):
     assert not enc.applied
 
 
+def test_finetuned_models_refuse_another_base(tmp_path, tiny_base, tiny_models):
+    import cxtext
+    from cxtext.errors import LabelMismatchError
+    from cxtext.finetune import FinetuneConfig, finetune, save_finetuned
+
+    texts, _sent, tasks, y = _data()
+    model, _ = finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, np.zeros(len(texts), bool),
+                        FinetuneConfig(train_layers=1, epochs=1, batch_size=8, hidden=16), tmp_path / "w",
+                        tmp_path / "lower", log_fn=lambda m: None)
+    out = tmp_path / "m"
+    save_finetuned(model, tasks, {"format": 1, "version": "t", "dim": 32, "hidden": 16,
+                                  "base": {"source": str(tiny_base), "prefix": "query: "}}, out)
+    shutil.copy(tiny_models / "taxonomy.json", out)
+    other = tmp_path / "other_base"
+    shutil.copytree(tiny_base, other)  # same shapes: the layers would load, silently, without the check
+    with pytest.raises(LabelMismatchError, match="fine-tuned layers of the base"):
+        cxtext.load(models=out, base=str(other), cache_dir=tmp_path / "cache")
+    assert cxtext.load(models=out, base=str(tiny_base), cache_dir=tmp_path / "cache").encoder.applied
+
+
 def test_user_training_on_a_finetuned_model_uses_its_layers(tmp_path, tiny_base, tiny_models):
     import cxtext
     from cxtext.finetune import ENCODER_TOP, FinetuneConfig, finetune, save_finetuned
