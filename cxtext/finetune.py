@@ -34,6 +34,7 @@ from .heads import Heads, HeadSpec, build_module
 log = logging.getLogger(__name__)
 
 ENCODER_TOP = "encoder_top.safetensors"
+DELTA_Q, DELTA_SCALE = ":delta_int8", ":delta_scale"  # key suffixes of a matrix stored as its change from the base
 
 
 @dataclass
@@ -106,7 +107,7 @@ def lower_states(encoder, texts: Sequence[str], langs: Optional[Sequence[Optiona
                  on_progress: Optional[Callable[[int, int], None]] = None) -> list[np.ndarray]:
     """The frozen layers' output for every text, computed once per chunk and
     cached under ``cache_dir`` (a killed run reuses what it finished)."""
-    from .train import _hash_texts
+    from .train import _hash_texts, save_npy_atomic
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     out: list[np.ndarray] = []
@@ -122,10 +123,8 @@ def lower_states(encoder, texts: Sequence[str], langs: Optional[Sequence[Optiona
             parts = _lower_forward(encoder.model, n_frozen, seqs, encoder.pad)
             lens = np.array([len(p) for p in parts], dtype=np.int64)
             flat = np.concatenate(parts)
-            for f, arr in ((f_lens, lens), (f_states, flat)):
-                tmp = f.with_name(f.name + ".tmp.npy")
-                np.save(tmp, arr)
-                tmp.replace(f)
+            save_npy_atomic(f_lens, lens)
+            save_npy_atomic(f_states, flat)
         bounds = np.concatenate([[0], np.cumsum(lens)])
         out.extend(flat[a:b] for a, b in zip(bounds[:-1], bounds[1:]))
         if on_progress:
@@ -145,6 +144,7 @@ class _Model:
         self.device = encoder.device  # a GPU when the encoder was loaded on one
         self.layers = nn.ModuleList(copy.deepcopy(list(encoder.model.encoder.layer[n_frozen:])))
         self.heads = build_module(encoder.hidden_size, cfg.hidden, dict(tasks), cfg.dropout).to(self.device)
+        self.initial = self.state()  # the base's own top layers: what is shipped is the change from them
 
     def train(self, on: bool = True) -> None:
         self.layers.train(on)
@@ -377,19 +377,40 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
     return model, metrics
 
 
+def quantized_deltas(trained: Mapping[str, Any], initial: Mapping[str, Any]) -> dict[str, Any]:
+    """The top layers as shipped: each matrix as its change from the base's,
+    in int8 with one float32 scale per row (a quarter of float32, half of
+    float16; the change is small, so the rounding is far below float16's
+    error on the weights themselves); vectors (biases, norms) whole, float16."""
+    import torch
+
+    out = {}
+    for k, v in trained.items():
+        if not k.startswith("encoder."):
+            continue
+        if v.dim() == 2:
+            delta = v.float() - initial[k].float()
+            scale = delta.abs().amax(dim=1).clamp_min(1e-12) / 127.0
+            out[k + DELTA_Q] = torch.round(delta / scale[:, None]).to(torch.int8).contiguous()
+            out[k + DELTA_SCALE] = scale.contiguous()
+        else:
+            out[k] = v.half().contiguous()
+    return out
+
+
 def save_finetuned(model: _Model, tasks: Mapping[str, HeadSpec], meta: dict[str, Any], out_dir: Path) -> Path:
-    """Write ``heads.*`` and the trained top layers (float16) into ``out_dir``."""
+    """Write ``heads.*`` and the trained top layers (``quantized_deltas``) into ``out_dir``."""
     import hashlib
 
     from safetensors.torch import save_file
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    st = {k: v.to("cpu").half().contiguous() for k, v in model.state().items() if k.startswith("encoder.")}
-    save_file(st, str(out_dir / ENCODER_TOP))
+    save_file(quantized_deltas(model.state(), model.initial), str(out_dir / ENCODER_TOP))
     digest = hashlib.sha256((out_dir / ENCODER_TOP).read_bytes()).hexdigest()[:16]
     meta = dict(meta)
     meta["encoder"] = {"file": ENCODER_TOP, "layers": list(range(model.n_frozen, model.n_frozen + len(model.layers))),
-                       "dtype": "float16", "sha256_16": digest}
+                       "dtype": "int8 row-scaled delta from the base (matrices), float16 (vectors)",
+                       "sha256_16": digest}
     Heads(model.heads, dict(tasks), meta).save(out_dir)
     return out_dir

@@ -75,6 +75,13 @@ def _hash_texts(texts: Sequence[str]) -> str:
     return h.hexdigest()[:16]
 
 
+def save_npy_atomic(path: Path, arr: np.ndarray) -> None:
+    """Write a cache chunk so that a kill leaves either the whole file or none."""
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, arr)
+    tmp.replace(path)
+
+
 def featurize(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]], cache_dir: Path,
               chunk: int = 512, on_progress: Optional[Callable[[int, int], None]] = None) -> np.ndarray:
     """Embeddings of ``texts`` (n, dim), computed in chunks saved under
@@ -91,9 +98,7 @@ def featurize(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[s
             parts.append(np.load(f))
         else:
             x = embed_texts(encoder, sub, sub_l).astype(np.float32)
-            tmp = f.with_suffix(".tmp.npy")
-            np.save(tmp, x)
-            tmp.replace(f)
+            save_npy_atomic(f, x)
             parts.append(x)
         if on_progress:
             on_progress(min(start + chunk, len(texts)), len(texts))

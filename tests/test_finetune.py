@@ -34,9 +34,29 @@ def _encoder(tiny_base, tmp_path):
     return Encoder(str(tiny_base), tmp_path / "cache")
 
 
+def _save(model, tasks, tiny_base, tiny_models, out):
+    """A models folder as ``cxtext train --defaults`` writes it."""
+    from cxtext.finetune import save_finetuned
+
+    save_finetuned(model, tasks, {"format": 1, "version": "t", "dim": 32, "hidden": 16,
+                                  "base": {"source": str(tiny_base), "prefix": "query: "}}, out)
+    shutil.copy(tiny_models / "taxonomy.json", out)
+    return out
+
+
+def _finetuned_models(tmp_path, tiny_base, tiny_models, epochs: int):
+    from cxtext.finetune import FinetuneConfig, finetune
+
+    texts, _sent, tasks, y = _data()
+    model, _ = finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, np.zeros(len(texts), bool),
+                        FinetuneConfig(train_layers=1, epochs=epochs, batch_size=8, hidden=16), tmp_path / "w",
+                        tmp_path / "lower", log_fn=lambda m: None)
+    return texts, _save(model, tasks, tiny_base, tiny_models, tmp_path / "models")
+
+
 def test_finetuned_layers_are_what_the_analyzer_loads(tmp_path, tiny_base, tiny_models):
     import cxtext
-    from cxtext.finetune import ENCODER_TOP, FinetuneConfig, finetune, save_finetuned
+    from cxtext.finetune import ENCODER_TOP, FinetuneConfig, finetune
 
     texts, sent, tasks, y = _data()
     enc = _encoder(tiny_base, tmp_path)
@@ -48,10 +68,7 @@ def test_finetuned_layers_are_what_the_analyzer_loads(tmp_path, tiny_base, tiny_
     assert metrics["_run"]["frozen_layers"] == 1 and len(metrics["_run"]["history"]) == 25
     # the frozen layer's states were computed once, cached, not per epoch
     assert sum("lower layers" in m for m in logs) == 1 and list((tmp_path / "lower").glob("*.states.npy"))
-    out = tmp_path / "models"
-    save_finetuned(model, tasks, {"format": 1, "version": "t", "dim": 32, "hidden": 16,
-                                  "base": {"source": str(tiny_base), "prefix": "query: "}}, out)
-    shutil.copy(tiny_models / "taxonomy.json", out)
+    out = _save(model, tasks, tiny_base, tiny_models, tmp_path / "models")
     meta = json.loads((out / "heads.json").read_text(encoding="utf-8"))
     assert meta["encoder"]["file"] == ENCODER_TOP and meta["encoder"]["layers"] == [1]
 
@@ -113,16 +130,8 @@ def test_layers_for_another_base_are_refused(tmp_path, tiny_base):
 def test_finetuned_models_refuse_another_base(tmp_path, tiny_base, tiny_models):
     import cxtext
     from cxtext.errors import LabelMismatchError
-    from cxtext.finetune import FinetuneConfig, finetune, save_finetuned
 
-    texts, _sent, tasks, y = _data()
-    model, _ = finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, np.zeros(len(texts), bool),
-                        FinetuneConfig(train_layers=1, epochs=1, batch_size=8, hidden=16), tmp_path / "w",
-                        tmp_path / "lower", log_fn=lambda m: None)
-    out = tmp_path / "m"
-    save_finetuned(model, tasks, {"format": 1, "version": "t", "dim": 32, "hidden": 16,
-                                  "base": {"source": str(tiny_base), "prefix": "query: "}}, out)
-    shutil.copy(tiny_models / "taxonomy.json", out)
+    _texts, out = _finetuned_models(tmp_path, tiny_base, tiny_models, epochs=1)
     other = tmp_path / "other_base"
     shutil.copytree(tiny_base, other)  # same shapes: the layers would load, silently, without the check
     with pytest.raises(LabelMismatchError, match="fine-tuned layers of the base"):
@@ -132,17 +141,10 @@ def test_finetuned_models_refuse_another_base(tmp_path, tiny_base, tiny_models):
 
 def test_user_training_on_a_finetuned_model_uses_its_layers(tmp_path, tiny_base, tiny_models):
     import cxtext
-    from cxtext.finetune import ENCODER_TOP, FinetuneConfig, finetune, save_finetuned
+    from cxtext.finetune import ENCODER_TOP
     from cxtext.train import TrainConfig, train_user
 
-    texts, _sent, tasks, y = _data()
-    model, _ = finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, np.zeros(len(texts), bool),
-                        FinetuneConfig(train_layers=1, epochs=2, batch_size=8, hidden=16), tmp_path / "w",
-                        tmp_path / "lower", log_fn=lambda m: None)
-    start = tmp_path / "start"
-    save_finetuned(model, tasks, {"format": 1, "version": "t", "dim": 32, "hidden": 16,
-                                  "base": {"source": str(tiny_base), "prefix": "query: "}}, start)
-    shutil.copy(tiny_models / "taxonomy.json", start)
+    texts, start = _finetuned_models(tmp_path, tiny_base, tiny_models, epochs=2)
     data = tmp_path / "my.csv"
     pd.DataFrame({"t": texts, "l": ["joy" if i % 2 else "sadness" for i in range(len(texts))]}).to_csv(data, index=False)
     out = tmp_path / "mine"
