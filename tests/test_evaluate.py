@@ -29,8 +29,8 @@ def test_uncalibrated_undoes_temperature_scaling():
         assert [back[l] for l in labels] == pytest.approx(list(_softmax(z)), abs=1e-9)
 
 
-def _res(probs):
-    return SimpleNamespace(ok=True, sentiment=SimpleNamespace(probs=probs))
+def _res(probs, label=None):
+    return SimpleNamespace(ok=True, sentiment=SimpleNamespace(probs=probs, label=label or max(probs, key=probs.get)))
 
 
 def test_label_scores_restrict_to_the_datasets_labels():
@@ -79,3 +79,56 @@ def test_evaluate_on_a_real_test_split(tiny_analyzer):
     r = out["ar_emotone"]
     assert r["task"] == "emotion" and r["n"] == 30 and 0 <= r["macro_f1"] <= 1
     assert {"ece", "ece_before_scaling", "floor", "anchor"} <= set(r) and r["floor"] == 0.651
+
+
+def test_a_pooled_label_stands_for_several_of_ours():
+    from cxtext.evaluate import EvalSpec, _label_scores
+    from cxtext.train import ece
+
+    labels = ("negative", "mixed", "positive")  # the dataset's middle class is "neutral or mixed"
+    df = pd.DataFrame({"label": ["mixed", "mixed"]})
+    res = [_res({"negative": 0.3, "neutral": 0.4, "mixed": 0.05, "positive": 0.25}),  # served neutral
+           _res({"negative": 0.1, "neutral": 0.05, "mixed": 0.45, "positive": 0.4})]  # served mixed
+    plain = _label_scores(df, res, EvalSpec("t", "t", "sentiment", labels), ece)
+    pooled = _label_scores(df, res, EvalSpec("t", "t", "sentiment", labels,
+                                             pools=(("mixed", ("neutral", "mixed")),)), ece)
+    assert plain["accuracy"] == 0.5 and pooled["accuracy"] == 1.0
+    assert pooled["ece"] != plain["ece"]  # calibration is scored on the pooled probabilities
+
+
+def test_csat_scores_compare_with_stars_and_with_sentiment_alone():
+    from cxtext.evaluate import EvalSpec, _csat_scores
+
+    df = pd.DataFrame({"stars": [5.0, 1.0, 3.0, float("nan")]})
+
+    def r(score, pos):
+        return SimpleNamespace(ok=True, cx=SimpleNamespace(csat_score=score),
+                               sentiment=SimpleNamespace(probs={"positive": pos, "negative": 1 - pos}))
+
+    d = _csat_scores(df, [r(4.6, 0.5), r(1.2, 0.5), r(3.4, 0.5), r(5.0, 1.0)], EvalSpec("c", "c", "csat"))
+    assert d["n"] == 3 and d["mae"] == pytest.approx((0.4 + 0.2 + 0.4) / 3, abs=1e-4)
+    assert d["accuracy"] == 1.0 and d["spearman"] == pytest.approx(1.0)
+    assert d["from_sentiment"]["mae"] == pytest.approx((2 + 2 + 0) / 3, abs=1e-4)  # 3 stars for every row
+
+
+def test_nps_scores_read_the_recommend_field():
+    from cxtext.evaluate import EvalSpec, _nps_scores
+
+    df = pd.DataFrame({"source_label": ["1", "2", "3", "1"]})
+    res = [SimpleNamespace(ok=True, cx=SimpleNamespace(nps_class=c)) for c in ("promoter", "detractor", "promoter", "promoter")]
+    d = _nps_scores(df, res, EvalSpec("n", "n", "nps", ("promoter", "passive", "detractor")))
+    assert d["n"] == 4 and d["accuracy"] == 0.75
+    assert d["macro_f1"] == pytest.approx(np.mean([0.8, 0.0, 1.0]), abs=1e-4)
+
+
+def test_the_served_label_counts_when_the_dataset_has_it():
+    from cxtext.evaluate import EvalSpec, _label_scores
+    from cxtext.train import ece
+
+    labels = ("negative", "mixed", "positive")
+    df = pd.DataFrame({"label": ["mixed", "positive"]})
+    # the analyzer serves "mixed" when two clauses disagree, though positive is the most likely label
+    res = [_res({"negative": 0.3, "mixed": 0.1, "positive": 0.6}, label="mixed"),
+           _res({"negative": 0.1, "neutral": 0.5, "positive": 0.4})]  # "neutral" is not a label: argmax of the rest
+    d = _label_scores(df, res, EvalSpec("t", "t", "sentiment", labels), ece)
+    assert d["accuracy"] == 1.0
