@@ -136,10 +136,13 @@ def train(
     data: Optional[str] = typer.Option(None, "--data", help="Your labelled file (CSV, TSV, JSONL, XLSX, Parquet)."),
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     label_column: Optional[str] = typer.Option(None, "--label-column"),
-    task: Optional[str] = typer.Option(None, "--task", help="sentiment or emotion"),
+    task: Optional[str] = typer.Option(None, "--task", help="sentiment, emotion, csat (stars 1-5) or nps "
+                                                           "(promoter/passive/detractor)"),
     label_map: Optional[str] = typer.Option(None, "--label-map", help="'theirs=ours,...', e.g. 'HAPPY=positive,SAD=negative'"),
     start: Optional[str] = typer.Option(None, "--start", help="Heads to start from (default: shipped models/)."),
     defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
+    signals: bool = typer.Option(False, "--signals", help="Refit only the aspect, CSAT and NPS heads of --start "
+                                                          "(default: shipped models/) on its encoder, from --data-dir."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
     base: Optional[str] = typer.Option(None, "--base"),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1,
@@ -161,7 +164,15 @@ def train(
         ft = FinetuneConfig(train_layers=finetune_layers, epochs=epochs or 3, seed=seed)
     cfg = TrainConfig(epochs=epochs or 40, seed=seed)
     try:
-        if defaults:
+        if signals:
+            from .settings import default_models_dir
+            from .signal_heads import fit_signal_heads
+
+            metrics = fit_signal_heads(Path(start) if start else default_models_dir(), Path(output),
+                                       Path(data_dir) if data_dir else None, cfg=TrainConfig(seed=seed),
+                                       log_fn=lambda m: typer.echo(m, err=True))
+            meta = {"metrics": metrics}
+        elif defaults:
             def progress(done: int, total: int) -> None:
                 typer.echo(f"embedded {done}/{total}", err=True)
 

