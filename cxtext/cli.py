@@ -141,7 +141,7 @@ def train(
     label_map: Optional[str] = typer.Option(None, "--label-map", help="'theirs=ours,...', e.g. 'HAPPY=positive,SAD=negative'"),
     start: Optional[str] = typer.Option(None, "--start", help="Heads to start from (default: shipped models/)."),
     defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
-    signals: bool = typer.Option(False, "--signals", help="Refit only the aspect, CSAT and NPS heads of --start "
+    signals: bool = typer.Option(False, "--signals", help="Refit only the aspect and CSAT heads of --start "
                                                           "(default: shipped models/) on its encoder, from --data-dir."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
     base: Optional[str] = typer.Option(None, "--base"),

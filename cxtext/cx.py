@@ -7,7 +7,7 @@
 | churn_risk | sentiment probs, anger, effort, loyalty, churn phrases | logistic: ``σ(-3 + 2.5·p_neg + 1.0·p_mixed + 1.0·p_anger + 1.0·[effort high] + 2.0·[detractor] + 3.0·[churn phrase] − 1.5·[promoter] − 1.0·p_pos)`` |
 | journey_stage | phrases ``journey_*``; else the taxonomy stage of the found aspects | the stage with most evidence; ties go to the later stage (post > purchase > pre); None when nothing points to a stage |
 | csat_score / csat | sentiment probs (or a ``csat`` head trained on star ratings) | expected stars ``1 + 4·(p_pos + 0.5·p_neutral + 0.5·p_mixed)``; ``csat`` = rounded, 1–5 |
-| nps_class | loyalty, ``nps`` head (trained on recommend / not recommend / no idea), csat_score | promoter/detractor when loyalty is explicit; else the ``nps`` head's most likely class when the models have one; else csat_score ≥ 4.5 promoter, 3–4.5 passive (neutral questions and reports), < 3 detractor |
+| nps_class | loyalty, ``nps`` head (a user's own, trained on recommend answers), sentiment | promoter/detractor when loyalty is explicit; else the ``nps`` head's most likely class when the models have one (the defaults do not); else the sentiment-only csat estimate ≥ 4.5 promoter, 3–4.5 passive (neutral questions and reports), < 3 detractor |
 """
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ def csat_from_sentiment(sentiment: Mapping[str, float]) -> float:
     """Expected stars read off sentiment alone (used without a ``csat`` head)."""
     return 1.0 + 4.0 * (sentiment.get("positive", 0.0) + 0.5 * sentiment.get("neutral", 0.0)
                         + 0.5 * sentiment.get("mixed", 0.0))
+
+
+def nps_from_csat(csat_score: float) -> str:
+    return ("promoter" if csat_score >= NPS_PROMOTER_CSAT else
+            "passive" if csat_score >= NPS_PASSIVE_CSAT else "detractor")
 
 
 def derive(
@@ -102,9 +107,8 @@ def derive(
     elif "nps" in head_probs:
         npp = head_probs["nps"]
         nps_class = max(npp, key=npp.get)
-    else:
-        nps_class = ("promoter" if csat_score >= NPS_PROMOTER_CSAT else
-                     "passive" if csat_score >= NPS_PASSIVE_CSAT else "detractor")
+    else:  # the cut-offs read the sentiment-only estimate: a csat head's expected stars crowd the middle
+        nps_class = nps_from_csat(csat_from_sentiment(sentiment))
 
     evidence = {k: tuple(v) for k, v in (("effort_high", high), ("effort_low", low), ("loyalty_promoter", prom),
                                           ("loyalty_detractor", det), ("churn", churn)) if v}

@@ -240,14 +240,26 @@ def _csat_scores(df: pd.DataFrame, res: list, spec: EvalSpec) -> dict[str, Any]:
 
 
 def _nps_scores(df: pd.DataFrame, res: list, spec: EvalSpec) -> dict[str, Any]:
-    """The NPS class against the buyer's recommend / not recommend / no idea."""
+    """The NPS class against the buyer's recommend / not recommend / no idea,
+    beside the class read off sentiment alone (explicit loyalty, else the
+    ``cx.py`` cut-offs on the sentiment-only CSAT), the baseline an ``nps``
+    head has to beat."""
+    from .cx import csat_from_sentiment, nps_from_csat
+
     gold = df["source_label"].astype(str).map({"1": "promoter", "2": "detractor", "3": "passive"})
     keep = gold.notna().to_numpy()
     y = gold[keep].tolist()
-    p = [r.cx.nps_class if r.ok else "passive" for r, k in zip(res, keep) if k]
-    return {"task": "nps", "labels": list(spec.labels), "n": len(y),
-            "accuracy": round(float(np.mean([a == b for a, b in zip(y, p)])), 4),
-            "macro_f1": round(macro_f1(y, p, spec.labels), 4), "floor": spec.floor, "anchor": spec.anchor}
+    ok = [r for r, k in zip(res, keep) if k]
+    p = [r.cx.nps_class if r.ok else "passive" for r in ok]
+    rule = [nps_from_csat(csat_from_sentiment(r.sentiment.probs)) if r.ok and not r.cx.loyalty
+            else (r.cx.loyalty if r.ok else "passive") for r in ok]
+
+    def scores(pred: list) -> dict[str, float]:
+        return {"accuracy": round(float(np.mean([a == b for a, b in zip(y, pred)])), 4),
+                "macro_f1": round(macro_f1(y, pred, spec.labels), 4)}
+
+    return {"task": "nps", "labels": list(spec.labels), "n": len(y), **scores(p), "from_sentiment": scores(rule),
+            "floor": spec.floor, "anchor": spec.anchor}
 
 
 def print_table(results: dict[str, Any], console=None) -> None:

@@ -367,7 +367,7 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
                    signal_heads: bool = True) -> dict[str, Any]:
     """Build the shipped models: heads on the frozen base, or (``finetune``
     given) the base's top layers trained together with the heads; then the
-    aspect, CSAT and NPS heads on that encoder (``signal_heads``)."""
+    aspect and CSAT heads on that encoder (``signal_heads``)."""
     from .encoder.base import Encoder
     from .settings import default_cache_dir
 
@@ -409,7 +409,7 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
             "feature_seconds": round(t_feat, 1), "total_seconds": round(time.time() - t0, 1),
         }
         Heads(module, tasks, meta).save(out_dir)
-    if signal_heads:  # aspects, CSAT, NPS: heads on the encoder just trained, frozen
+    if signal_heads:  # aspects, CSAT: heads on the encoder just trained, frozen
         from .signal_heads import fit_signal_heads
 
         fit_signal_heads(Path(out_dir), data_dir=data_dir, cache_dir=cache, cfg=TrainConfig(seed=cfg.seed), log_fn=log_fn)

@@ -115,10 +115,13 @@ def test_nps_scores_read_the_recommend_field():
     from cxtext.evaluate import EvalSpec, _nps_scores
 
     df = pd.DataFrame({"source_label": ["1", "2", "3", "1"]})
-    res = [SimpleNamespace(ok=True, cx=SimpleNamespace(nps_class=c)) for c in ("promoter", "detractor", "promoter", "promoter")]
+    pos = {"positive": 1.0}  # sentiment alone: 5 stars → promoter
+    res = [SimpleNamespace(ok=True, cx=SimpleNamespace(nps_class=c, loyalty=l), sentiment=SimpleNamespace(probs=pos))
+           for c, l in (("promoter", None), ("detractor", "detractor"), ("promoter", None), ("promoter", None))]
     d = _nps_scores(df, res, EvalSpec("n", "n", "nps", ("promoter", "passive", "detractor")))
     assert d["n"] == 4 and d["accuracy"] == 0.75
     assert d["macro_f1"] == pytest.approx(np.mean([0.8, 0.0, 1.0]), abs=1e-4)
+    assert d["from_sentiment"]["accuracy"] == 0.75  # explicit loyalty kept, the rest read as promoters
 
 
 def test_the_served_label_counts_when_the_dataset_has_it():

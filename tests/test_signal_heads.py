@@ -104,17 +104,23 @@ def test_engine_reports_a_learned_aspect_with_its_clause_as_evidence(aspect_mode
     import cxtext
 
     a = cxtext.load(models=aspect_models, cache_dir=tmp_path / "cache")
-    text = "غذا سرد رسید. پیک بی‌ادب بود"
+    text = "غذا سرد رسید. خیلی بد بود"  # no taxonomy term names an aspect here
     r = a(text)
     names = [x.name for x in r.aspects]
-    assert "customer_support" in names and names.count("delivery") == 1  # delivery from the phrase «پیک», not the head
-    assert "staff" not in names  # not an aspect of the loaded taxonomy
-    support = next(x for x in r.aspects if x.name == "customer_support")
-    ev = support.evidence[0]
+    assert names == ["customer_support"]  # not delivery (below threshold), not staff (not in the taxonomy)
+    ev = r.aspects[0].evidence[0]
     assert text[ev.start:ev.end] == ev.text and ev.text.strip() and ev.end - ev.start < len(text)
-    assert support.sentiment in ("negative", "neutral", "positive")
+    assert r.aspects[0].sentiment in ("negative", "neutral", "positive")
     assert r.cx.nps_class == "passive"  # the nps head, as no loyalty phrase is there
     assert a("I will order again, highly recommend").cx.nps_class == "promoter"  # an explicit phrase wins
+
+
+def test_the_aspect_head_is_silent_where_a_term_names_an_aspect(aspect_models, tmp_path):
+    import cxtext
+
+    a = cxtext.load(models=aspect_models, cache_dir=tmp_path / "cache")
+    r = a("غذا سرد رسید. پیک بی‌ادب بود")
+    assert [x.name for x in r.aspects] == ["delivery"] and r.aspects[0].evidence[0].text == "پیک"
 
 
 def test_a_threshold_above_every_probability_turns_the_learned_aspect_off(aspect_models, tmp_path):
@@ -126,7 +132,7 @@ def test_a_threshold_above_every_probability_turns_the_learned_aspect_off(aspect
     meta["tasks"]["aspects"]["thresholds"]["customer_support"] = 1.01
     (aspect_models / "heads.json").write_text(json.dumps(meta), encoding="utf-8")
     a = cxtext.load(models=aspect_models, cache_dir=tmp_path / "cache")
-    assert "customer_support" not in [x.name for x in a("غذا سرد رسید. پیک بی‌ادب بود").aspects]
+    assert a("غذا سرد رسید. خیلی بد بود").aspects == ()
 
 
 def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models, monkeypatch):
@@ -146,7 +152,8 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
     monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None: (df, ["delivery", "staff"]))
     out = tmp_path / "with_signals"
     metrics = signal_heads.fit_signal_heads(tiny_models, out, cache_dir=tmp_path / "cache",
-                                            cfg=TrainConfig(epochs=5), log_fn=lambda s: None)
+                                            cfg=TrainConfig(epochs=5), log_fn=lambda s: None,
+                                            tasks=("aspects", "csat", "nps"))
     assert set(metrics) == {"aspects", "csat", "nps"} and metrics["aspects"]["train_rows"] > 0
     start, new = Heads.load(tiny_models), Heads.load(out)
     assert new.tasks["aspects"].type == "sigmoid" and new.tasks["csat"].labels == ["1", "2", "3", "4", "5"]
@@ -156,6 +163,11 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
     assert (out / "taxonomy.json").exists()
     r = cxtext.load(models=out, cache_dir=tmp_path / "cache")("الطلب وصل متأخر والمندوب ما رد")
     assert r.ok and r.cx.nps_class in ("promoter", "passive", "detractor") and 1 <= r.cx.csat <= 5
+    # refit with the default signal heads: the nps head of the earlier fit goes, the rest stays
+    again = tmp_path / "defaults"
+    signal_heads.fit_signal_heads(out, again, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=5),
+                                  log_fn=lambda s: None)
+    assert list(Heads.load(again).tasks) == ["sentiment", "emotion", "aspects", "csat"]
 
 
 def test_nps_head_sets_the_class_unless_loyalty_is_explicit():
@@ -166,6 +178,30 @@ def test_nps_head_sets_the_class_unless_loyalty_is_explicit():
     calm = {"neutral": 1.0}
     nps = {"nps": {"promoter": 0.2, "passive": 0.1, "detractor": 0.7}}
     assert derive(neu, calm, [], {}, nps).nps_class == "detractor"
-    assert derive(neu, calm, [], {}).nps_class == "passive"  # from csat_score without the head
+    assert derive(neu, calm, [], {}).nps_class == "passive"  # from sentiment without the head
+    # without an nps head the class reads sentiment, not a csat head's expected stars
+    low_csat = {"csat": {"1": 0.6, "2": 0.4, "3": 0.0, "4": 0.0, "5": 0.0}}
+    assert derive(neu, calm, [], {}, low_csat).nps_class == "passive"
     ev = Evidence(0, 3, "abc")
     assert derive(neu, calm, [], {"loyalty_promoter": [ev]}, nps).nps_class == "promoter"
+
+
+def test_thresholds_are_tuned_for_what_the_engine_does_with_the_terms(tiny_models):
+    from types import SimpleNamespace
+
+    from cxtext.heads import HeadSpec
+    from cxtext.signal_heads import tune_with_phrases
+    from cxtext.taxonomy import load_taxonomy
+
+    texts = ["غذا سرد رسید"] * 10 + ["پیک دیر رسید"] * 10 + ["غذا خوب بود"] * 10
+    df = pd.DataFrame({"text": texts, "lang": ["fa"] * 30})
+    # support: present in the first ten (no term there), the head says 0.9 there and 0.3 elsewhere;
+    # delivery: named by «پیک» in the second ten, the head fires (0.95) only where it is absent
+    labels = np.array([[0, 1]] * 10 + [[1, 0]] * 10 + [[0, 0]] * 10)
+    p = np.array([[0.1, 0.9]] * 10 + [[0.2, 0.3]] * 10 + [[0.95, 0.3]] * 10, dtype=np.float32)
+    heads = SimpleNamespace(predict=lambda x: {"aspects": p})
+    spec = HeadSpec(["delivery", "customer_support"], "sigmoid")
+    m = tune_with_phrases(heads, spec, np.zeros((30, 4)), labels, np.ones(30, bool), df, load_taxonomy(tiny_models))
+    assert spec.thresholds["delivery"] == 1.01  # the head would only add false alarms
+    assert 0.3 < spec.thresholds["customer_support"] <= 0.9
+    assert m["dev_micro_f1_with_phrases"] == 1.0 and m["dev_micro_f1_phrases_alone"] == pytest.approx(2 / 3, abs=1e-4)
