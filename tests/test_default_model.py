@@ -60,3 +60,20 @@ def test_sample_dump_end_to_end(real_analyzer, tmp_path):
     assert res.summary["errors"] == 1  # the one empty row, kept in place
     assert res.summary["aspects"]["delivery"]["volume"] >= 8
     assert res.summary["detractor_drivers"]
+
+
+@pytest.mark.parametrize("text, aspect", [
+    ("السرير كان مريح جدا", "product_quality"),  # no taxonomy term: the learned aspects head
+    ("استقبلونا بابتسامة وساعدونا في كل شيء", "staff"),
+])
+def test_learned_aspect_head_catches_paraphrases(real_analyzer, text, aspect):
+    r = real_analyzer(text)
+    found = {a.name: a for a in r.aspects}
+    assert aspect in found and found[aspect].sentiment == "positive"
+    assert found[aspect].evidence[0].text == text  # the clause is the evidence
+
+
+def test_csat_head_reads_stars(real_analyzer):
+    assert {"aspects", "csat"} <= set(real_analyzer.heads.tasks)
+    good, bad = real_analyzer("هتل عالی بود، حتما دوباره میام"), real_analyzer("أسوأ فندق، الغرفة قذرة والموظفين وقحين")
+    assert good.cx.csat >= 4 and bad.cx.csat <= 2 and bad.cx.nps_class == "detractor"
