@@ -6,7 +6,7 @@
 | loyalty | phrases ``loyalty_promoter`` / ``loyalty_detractor`` / ``churn`` (+ ``loyalty`` head) | detractor if a detractor or churn phrase is found; promoter if only promoter phrases; else None |
 | churn_risk | sentiment probs, anger, effort, loyalty, churn phrases | logistic: ``σ(-3 + 2.5·p_neg + 1.0·p_mixed + 1.0·p_anger + 1.0·[effort high] + 2.0·[detractor] + 3.0·[churn phrase] − 1.5·[promoter] − 1.0·p_pos)`` |
 | journey_stage | phrases ``journey_*``; else the taxonomy stage of the found aspects | the stage with most evidence; ties go to the later stage (post > purchase > pre); None when nothing points to a stage |
-| csat_score / csat | sentiment probs (or a ``csat`` head trained on star ratings) | expected stars ``1 + 4·(p_pos + 0.5·p_neutral + 0.5·p_mixed)``; ``csat`` = rounded, 1–5 |
+| csat_score / csat | a ``csat`` head trained on star ratings (the defaults have one), else sentiment probs | expected stars under the head's distribution over 1–5; without the head ``1 + 4·(p_pos + 0.5·p_neutral + 0.5·p_mixed)``; ``csat`` = rounded, 1–5 |
 | nps_class | loyalty, ``nps`` head (a user's own, trained on recommend answers), sentiment | promoter/detractor when loyalty is explicit; else the ``nps`` head's most likely class when the models have one (the defaults do not); else the sentiment-only csat estimate ≥ 4.5 promoter, 3–4.5 passive (neutral questions and reports), < 3 detractor |
 """
 from __future__ import annotations
