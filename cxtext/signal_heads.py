@@ -35,7 +35,8 @@ CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
 NPS_SOURCES = ("fa_digikala_comments_small",)
 SIGNAL_TASKS = ("aspects", "csat", "nps")  # the heads this module owns
 DEFAULT_SIGNAL_TASKS = ("aspects", "csat")
-_RECOMMEND = {"1": "promoter", "2": "detractor", "3": "passive"}
+# Digikala's Suggestion field read as an NPS class: "no idea" is a passive
+RECOMMEND_AS_NPS = {"1": "promoter", "2": "detractor", "3": "passive"}
 
 
 def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
@@ -44,15 +45,13 @@ def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
     (None when unknown). Train/dev splits only; no text of any test split."""
     from . import datasets as ds
 
-    banned = ds.test_texts(data_dir=data_dir)
     frames = []
     for name in dict.fromkeys(ASPECT_SOURCES + CSAT_SOURCES + NPS_SOURCES):
         df = ds.load(name, data_dir)
         df = df[df["split"].isin(["train", "dev"])].copy()
         if name == "fa_parsinlu_sentiment":
             df = df[(df["task"] == "absa") & (df["domain"].astype(str) == "grocery")]
-        key = df["text"].map(lambda t: " ".join(str(t).split()))
-        df = df[~key.isin(banned)].drop_duplicates("text")
+        df = ds.without_test_texts(df, data_dir)
         out = pd.DataFrame({"text": df["text"].astype(str), "lang": df["lang"], "dataset": name})
         if name in ASPECT_SOURCES:
             names = [{a for a, _pol in (x or [])} for x in df["aspects"]]
@@ -64,7 +63,7 @@ def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
             out["annotated"] = [[] for _ in range(len(out))]
         out["csat"] = (df["stars"].map(lambda s: str(int(min(5, max(1, round(s))))) if pd.notna(s) else None)
                        if name in CSAT_SOURCES else None)
-        out["nps"] = df["source_label"].astype(str).map(_RECOMMEND) if name in NPS_SOURCES else None
+        out["nps"] = df["source_label"].astype(str).map(RECOMMEND_AS_NPS) if name in NPS_SOURCES else None
         frames.append(out)
     df = pd.concat(frames, ignore_index=True)
     aspect_names = sorted({a for ann in df["annotated"] for a in ann})
@@ -94,12 +93,12 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     models in ``models_dir`` on its own encoder (fine-tuned layers included),
     keeping every head outside ``SIGNAL_TASKS`` as it is and dropping signal
     heads not asked for; writes to ``out_dir`` (default: in place)."""
-    import shutil
     import time
 
     from .pipeline import encoder_for
     from .settings import default_cache_dir
-    from .train import TrainConfig, _dev_mask, _slug, featurize, fit_heads
+    from .taxonomy import load_taxonomy, taxonomy_path
+    from .train import TrainConfig, _dev_mask, _slug, copy_companions, featurize, fit_heads
 
     t0 = time.time()
     models_dir = Path(models_dir)
@@ -123,42 +122,28 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     y = signal_labels(df, aspect_names)
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
     module, metrics = fit_heads(X, y, tasks, dev, cfg, init=init, keep=keep)
-    tax = _taxonomy_of(models_dir)
-    if tax is not None and "aspects" in tasks:
+    if "aspects" in tasks:
+        tax = load_taxonomy(taxonomy_path(models_dir))
         metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"], dev,
                                                     df, tax))
     meta = dict(init.meta)
     meta.setdefault("metrics", {}).setdefault("dev", {}).update(metrics)
     meta["signal_heads"] = {"rows": {k: int(v) for k, v in df["dataset"].value_counts().items()},
                             "config": dict(cfg.__dict__), "seconds": round(time.time() - t0, 1)}
-    if out_dir != models_dir:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for f in models_dir.iterdir():  # the fine-tuned layers, taxonomy, card… the new heads belong with
-            if f.is_file() and f.name not in ("heads.json", "heads.safetensors"):
-                shutil.copy(f, out_dir / f.name)
     Heads(module, tasks, meta).save(out_dir)
+    copy_companions(init, models_dir, out_dir)
     return metrics
-
-
-def _taxonomy_of(models_dir: Path):
-    from .taxonomy import load_taxonomy
-
-    for p in (models_dir / "taxonomy.json", Path(__file__).resolve().parent.parent / "models" / "taxonomy.json"):
-        if p.exists():
-            return load_taxonomy(p)
-    return None
 
 
 def phrase_aspects(taxonomy, texts, langs) -> list[set]:
     """The aspects the taxonomy's phrases find in each text, as the engine
     matches them (after its language detection and normalization)."""
-    from .pipeline import detect_and_normalize
+    from .pipeline import detect_and_normalize, match_langs
 
     out = []
     for t, l in zip(texts, langs):
         lang, _conf, norm = detect_and_normalize(str(t), l if isinstance(l, str) else None)
-        match_langs = [lang, "en"] if lang in ("fa", "ar") else ["en", "fa", "ar"]
-        out.append({m.key for m in taxonomy.aspect_matcher.find(norm.text, match_langs)})
+        out.append({m.key for m in taxonomy.aspect_matcher.find(norm.text, match_langs(lang))})
     return out
 
 

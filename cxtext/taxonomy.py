@@ -143,6 +143,17 @@ def _normalize_term(term: str, lang: str) -> str:
     return normalize(term, lang).text
 
 
+def taxonomy_path(models_dir: str | Path, taxonomy: Optional[str | Path] = None) -> Path:
+    """The taxonomy file to use: ``taxonomy`` when given, else the one beside
+    the models, else the shipped default's."""
+    from .settings import default_models_dir
+
+    if taxonomy:
+        return Path(taxonomy)
+    beside = Path(models_dir) / "taxonomy.json"
+    return beside if beside.exists() else default_models_dir() / "taxonomy.json"
+
+
 def load_taxonomy(path: str | Path) -> Taxonomy:
     """Read and check a taxonomy file (see ``models/taxonomy.json``)."""
     p = Path(path)

@@ -331,7 +331,6 @@ def default_corpus(data_dir: Optional[Path] = None, mix: Mapping[tuple[str, str]
     test split of any dataset."""
     from . import datasets as ds
 
-    banned = ds.test_texts(data_dir=data_dir)
     frames = []
     for (name, task), cap in mix.items():
         if cap <= 0 or name in ds.EVAL_ONLY:
@@ -340,9 +339,7 @@ def default_corpus(data_dir: Optional[Path] = None, mix: Mapping[tuple[str, str]
         if task == "sentiment" and not (df["task"] == "sentiment").any():
             df = absa_as_sentiment(df)
         df = df[(df["task"] == task) & df["split"].isin(["train", "dev"]) & df["label"].notna()]
-        df = df[df["label"].isin(TASK_LABELS[task])]
-        key = df["text"].map(lambda t: " ".join(str(t).split()))
-        df = df[~key.isin(banned)].drop_duplicates("text")
+        df = ds.without_test_texts(df[df["label"].isin(TASK_LABELS[task])], data_dir)
         if len(df) > cap:
             df = df.sample(cap, random_state=seed)
         frames.append(df.assign(dataset=name)[["text", "lang", "task", "label", "dataset"]])
@@ -423,8 +420,6 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
                cfg: Optional[TrainConfig] = None) -> dict[str, Any]:
     """Fit ``task`` on a user's file; other tasks' heads come from ``start``
     (default: the shipped models). Labels must be ours or mapped by ``label_map``."""
-    import shutil
-
     from .io import read_chunks
     from .pipeline import encoder_for
     from .settings import default_cache_dir, default_models_dir
@@ -469,12 +464,18 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     meta["metrics"] = {"dev": metrics, "user_task": task}
     meta["training"] = {"user_data": str(data), "rows": int(len(df)), "task": task, "started_from": str(start_dir)}
     Heads(module, tasks, meta).save(out_dir)
-    extra = ["taxonomy.json"] + ([init.meta["encoder"]["file"]] if init.meta.get("encoder") else [])
-    for name in extra:  # the taxonomy and the fine-tuned layers the kept heads were trained with
-        src_f = start_dir / name
-        if src_f.exists() and not (Path(out_dir) / name).exists():
-            shutil.copy(src_f, Path(out_dir) / name)
+    copy_companions(init, start_dir, Path(out_dir))
     return meta
+
+
+def copy_companions(heads: Heads, src: Path, dst: Path) -> None:
+    """Copy what heads from ``src`` need beside them in ``dst`` (the taxonomy,
+    the fine-tuned encoder layers they were trained with), unless already there."""
+    import shutil
+
+    for name in ["taxonomy.json"] + ([heads.meta["encoder"]["file"]] if heads.meta.get("encoder") else []):
+        if (src / name).exists() and not (dst / name).exists():
+            shutil.copy(src / name, dst / name)
 
 
 def _slug(name: str) -> str:
