@@ -190,3 +190,15 @@ def test_training_from_an_exported_corpus_needs_neither_datasets_nor_normalizers
     assert (tmp_path / "out" / ft.ENCODER_TOP).exists()
     assert any("cxtext train --signals" in m for m in logs)  # the signal heads are left to where the datasets are
 
+
+def test_the_gpu_recipe_is_the_one_the_shipped_models_were_trained_with():
+    """`cxtext train --defaults --device cuda` must rebuild what models/ holds."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from cxtext.finetune import recipe
+
+    meta = json.loads((Path(__file__).resolve().parent.parent / "models" / "heads.json").read_text(encoding="utf-8"))
+    shipped = {k: meta["config"][k] for k in ("train_layers", "epochs", "lr", "batch_size", "max_tokens", "seed")}
+    assert {k: asdict(recipe("cuda"))[k] for k in shipped} == shipped
+    assert recipe("cpu").train_layers < recipe("cuda").train_layers  # the CPU keeps lower layers frozen
