@@ -202,3 +202,12 @@ def test_the_gpu_recipe_is_the_one_the_shipped_models_were_trained_with():
     shipped = {k: meta["config"][k] for k in ("train_layers", "epochs", "lr", "batch_size", "max_tokens", "seed")}
     assert {k: asdict(recipe("cuda"))[k] for k in shipped} == shipped
     assert recipe("cpu").train_layers < recipe("cuda").train_layers  # the CPU keeps lower layers frozen
+
+
+def test_the_shipped_models_stay_within_25_mb():
+    """Issue #3: models/ holds the trained parts only, 25 MB at most."""
+    from pathlib import Path
+
+    models = Path(__file__).resolve().parent.parent / "models"
+    total = sum(f.stat().st_size for f in models.rglob("*") if f.is_file())
+    assert 5_000_000 < total <= 25_000_000, total
