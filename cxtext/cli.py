@@ -132,7 +132,8 @@ def prepare(cache_dir: Optional[str] = typer.Option(None, "--cache-dir")) -> Non
 
 @app.command()
 def train(
-    output: str = typer.Option(..., "-o", "--output", help="Folder to write heads.json/heads.safetensors into."),
+    output: Optional[str] = typer.Option(None, "-o", "--output",
+                                         help="Folder to write heads.json/heads.safetensors into."),
     data: Optional[str] = typer.Option(None, "--data", help="Your labelled file (CSV, TSV, JSONL, XLSX, Parquet)."),
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     label_column: Optional[str] = typer.Option(None, "--label-column"),
@@ -169,6 +170,8 @@ def train(
     from .errors import CxtextError
     from .train import TrainConfig, train_defaults, train_user
 
+    if not output and not (defaults and export_corpus):
+        _fail("pass -o/--output: the folder to write the trained models into")
     ft = None
     if defaults and finetune_layers != 0:
         from .finetune import recipe

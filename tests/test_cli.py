@@ -41,3 +41,6 @@ def test_bad_flags_are_clear_errors(tmp_path, tiny_models):
     assert res.exit_code == 2 and "allowed" in res.output
     res = runner.invoke(app, ["analyze", str(src), "-m", str(tiny_models), "-t", "comment", "-q"])
     assert res.exit_code == 2 and "comment" in res.output
+    res = runner.invoke(app, ["train", "--data", str(src), "--text-column", "text", "--label-column", "label",
+                              "--task", "sentiment"])
+    assert res.exit_code == 2 and "-o/--output" in res.output  # only --export-corpus writes no models folder
