@@ -176,7 +176,7 @@ def train(
     if defaults and finetune_layers != 0:
         from .finetune import recipe
 
-        ft = recipe(device)  # the shipped models' recipe on a GPU; what 2 CPU cores finish in ~80 min otherwise
+        ft = recipe(device)  # the shipped models' recipe on a GPU; the top 6 layers on a CPU
         for name, value in (("train_layers", finetune_layers), ("epochs", epochs), ("lr", lr),
                             ("batch_size", batch_size)):
             if value is not None:
