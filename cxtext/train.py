@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 # caps keep one large source from drowning the others and balance fa vs ar.
 DEFAULT_MIX: dict[tuple[str, str], int] = {
     # per dataset, at most this many train/dev rows (after removing every test text):
-    # all there is, except the larger Arabic tweet sets and two review sets kept
-    # smaller so that neither language nor one domain dominates (46k fa / 49k ar)
+    # all there is, except the larger Arabic tweet sets (ASTD, MARSA) and three review sets
+    # (Taaghche, Elsahar, SentiPers), kept smaller so that neither language nor one domain
+    # dominates (46k fa / 49k ar)
     ("fa_snappfood", "sentiment"): 20398,
     ("fa_deepsentipers", "sentiment"): 5142,
     ("fa_taaghche_partial", "sentiment"): 1500,
