@@ -32,12 +32,12 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
+from .encoder.deltas import quantized_deltas
 from .heads import Heads, HeadSpec, build_module
 
 log = logging.getLogger(__name__)
 
 ENCODER_TOP = "encoder_top.safetensors"
-DELTA_Q, DELTA_SCALE = ":delta_int8", ":delta_scale"  # key suffixes of a matrix stored as its change from the base
 
 
 @dataclass
@@ -452,27 +452,6 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
     return model, metrics
 
 
-def quantized_deltas(trained: Mapping[str, Any], initial: Mapping[str, Any]) -> dict[str, Any]:
-    """The top layers as shipped: each matrix as its change from the base's,
-    in int8 with one float32 scale per row (a quarter of float32, half of
-    float16; the change is small, so the rounding is far below float16's
-    error on the weights themselves); vectors (biases, norms) whole, float16."""
-    import torch
-
-    out = {}
-    for k, v in trained.items():
-        if not k.startswith("encoder."):
-            continue
-        if v.dim() == 2:
-            delta = v.float() - initial[k].float()
-            scale = delta.abs().amax(dim=1).clamp_min(1e-12) / 127.0
-            out[k + DELTA_Q] = torch.round(delta / scale[:, None]).to(torch.int8).contiguous()
-            out[k + DELTA_SCALE] = scale.contiguous()
-        else:
-            out[k] = v.half().contiguous()
-    return out
-
-
 def save_finetuned(model: _Model, tasks: Mapping[str, HeadSpec], meta: dict[str, Any], out_dir: Path) -> Path:
     """Write ``heads.*`` and the trained top layers (``quantized_deltas``) into ``out_dir``."""
     import hashlib
@@ -485,7 +464,7 @@ def save_finetuned(model: _Model, tasks: Mapping[str, HeadSpec], meta: dict[str,
     digest = hashlib.sha256((out_dir / ENCODER_TOP).read_bytes()).hexdigest()[:16]
     meta = dict(meta)
     meta["encoder"] = {"file": ENCODER_TOP, "layers": list(range(model.n_frozen, model.n_frozen + len(model.layers))),
-                       "dtype": "int8 row-scaled delta from the base (matrices), float16 (vectors)",
+                       "dtype": "change from the base in Q4_0 (matrices), float16 (vectors)",
                        "sha256_16": digest}
     Heads(model.heads, dict(tasks), meta).save(out_dir)
     return out_dir

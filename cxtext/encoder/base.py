@@ -167,21 +167,10 @@ class Encoder:
         p = Path(path)
         if not p.exists():
             raise ModelNotFoundError(f"{p} is missing; the heads were trained with fine-tuned encoder layers stored there")
-        from ..finetune import DELTA_Q, DELTA_SCALE
+        from .deltas import stored_weights
 
-        stored = load_file(str(p))
         own = self.model.state_dict()
-        sd = {}
-        for k, v in stored.items():
-            if k.endswith(DELTA_Q):  # a matrix stored as int8 change from the base, one scale per row
-                name = k[: -len(DELTA_Q)]
-                scale = stored.get(name + DELTA_SCALE)
-                if name in own and scale is not None and own[name].shape == v.shape:
-                    v = own[name].float() + v.float() * scale.float()[:, None]
-                k = name
-            elif k.endswith(DELTA_SCALE):
-                continue
-            sd[k] = v
+        sd = stored_weights(load_file(str(p)), own)
         bad = [k for k, v in sd.items() if k not in own or tuple(own[k].shape) != tuple(v.shape)]
         if bad or not sd:
             raise LabelMismatchError(

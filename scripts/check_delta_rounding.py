@@ -1,13 +1,13 @@
-"""How much the int8 rounding of the shipped layer deltas can move the output.
+"""How much the rounding of the shipped layer deltas can move the output.
 
 ``encoder_top.safetensors`` stores each fine-tuned matrix as its change from
-the base in int8 with one scale per row, so each weight is off by at most half
-a row step, uniformly. The layers as trained (float32) stay where they were
+the base in 4 bits with one scale per 32 weights (Q4_0; int8 with one scale
+per row in older files), so each weight is off by at most half a step. The layers as trained (float32) stay where they were
 trained; what can be measured anywhere is the effect of one more rounding
 error of the same size: add it to every matrix of the loaded layers and
 compare embeddings and labels with the layers as loaded.
 
-    python scripts/check_int8_rounding.py [--models DIR] [--per-dataset 150]
+    python scripts/check_delta_rounding.py [--models DIR] [--per-dataset 150]
 
 Texts: the sample dump plus test rows of ArmanEmo, ArSAS and SnappFood.
 """
@@ -23,9 +23,22 @@ from safetensors.torch import load_file
 
 import cxtext
 from cxtext.datasets import load
-from cxtext.finetune import DELTA_SCALE, ENCODER_TOP
+from cxtext.encoder.deltas import DELTA_Q4, DELTA_SCALE
+from cxtext.finetune import ENCODER_TOP
 from cxtext.pipeline import embed_texts
 from cxtext.settings import default_models_dir
+
+
+def steps(stored: dict) -> dict[str, torch.Tensor]:
+    """The rounding step of every stored weight, by matrix name."""
+    out = {}
+    for key, v in stored.items():
+        if key.endswith(DELTA_Q4):  # Q4_0 blocks: a float16 scale in the first 2 of every 18 bytes
+            d = torch.from_numpy(v.numpy().reshape(v.shape[0], -1, 18)[:, :, :2].copy().view(np.float16)[..., 0])
+            out[key[: -len(DELTA_Q4)]] = d.float().abs().repeat_interleave(32, dim=1)
+        elif key.endswith(DELTA_SCALE):
+            out[key[: -len(DELTA_SCALE)]] = v.float()[:, None]
+    return out
 
 
 def main() -> None:
@@ -43,10 +56,9 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     weights = analyzer.encoder.model.state_dict()
     with torch.no_grad():
-        for key, scale in load_file(str(Path(args.models) / ENCODER_TOP)).items():
-            if key.endswith(DELTA_SCALE):
-                w = weights[key[: -len(DELTA_SCALE)]]
-                w.add_((torch.rand(w.shape, generator=gen) - 0.5) * scale[:, None])
+        for name, step in steps(load_file(str(Path(args.models) / ENCODER_TOP))).items():
+            w = weights[name]
+            w.add_((torch.rand(w.shape, generator=gen) - 0.5) * step)
     after, e1 = list(analyzer.pipe(texts)), embed_texts(analyzer.encoder, texts)
     cos = (e0 * e1).sum(1) / np.linalg.norm(e0, axis=1) / np.linalg.norm(e1, axis=1)
     same_s = np.mean([a.sentiment.label == b.sentiment.label for a, b in zip(before, after)])
