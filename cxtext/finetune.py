@@ -117,11 +117,39 @@ def _extended_mask(mask, dtype):
     return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
 
 
-def _ids_files(cache_dir: Path, texts: Sequence[str], max_tokens: int) -> tuple[Path, Path]:
+CHUNK = 2048  # texts per cache file; the export and the training must cut the same chunks
+
+
+def _chunks(texts: Sequence[str], langs: Optional[Sequence[Optional[str]]]):
+    """``(start, texts, langs)`` of each cache chunk."""
+    for start in range(0, len(texts), CHUNK):
+        yield start, list(texts[start:start + CHUNK]), list(langs[start:start + CHUNK]) if langs is not None else None
+
+
+def _cache_files(cache_dir: Path, prefix: str, texts: Sequence[str], max_tokens: int, data: str) -> tuple[Path, Path]:
+    """The two files of one chunk's cached arrays: the arrays end to end, their lengths."""
     from .train import _hash_texts
 
-    key = f"ids-t{max_tokens}-{_hash_texts(texts)}-{len(texts)}"
-    return cache_dir / f"{key}.ids.npy", cache_dir / f"{key}.lens.npy"
+    key = f"{prefix}-t{max_tokens}-{_hash_texts(texts)}-{len(texts)}"
+    return cache_dir / f"{key}.{data}.npy", cache_dir / f"{key}.lens.npy"
+
+
+def _load_ragged(files: tuple[Path, Path]) -> Optional[list[np.ndarray]]:
+    f_data, f_lens = files
+    if not (f_data.exists() and f_lens.exists()):
+        return None
+    flat, lens = np.load(f_data), np.load(f_lens)
+    bounds = np.concatenate([[0], np.cumsum(lens)])
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _save_ragged(files: tuple[Path, Path], parts: Sequence[Any], dtype=None) -> None:
+    from .train import save_npy_atomic
+
+    f_data, f_lens = files
+    f_data.parent.mkdir(parents=True, exist_ok=True)
+    save_npy_atomic(f_lens, np.array([len(p) for p in parts], dtype=np.int64))
+    save_npy_atomic(f_data, np.concatenate([np.asarray(p, dtype=dtype) for p in parts]))
 
 
 def _chunk_ids(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]], max_tokens: int,
@@ -129,59 +157,42 @@ def _chunk_ids(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[
     """``_prepare_ids`` for one chunk, cached: normalization and tokenization
     run once per text, and a machine that has the cache (a GPU box without
     hazm, camel-tools or the datasets) needs neither."""
-    from .train import save_npy_atomic
-
-    f_ids, f_lens = _ids_files(cache_dir, texts, max_tokens)
-    if f_ids.exists() and f_lens.exists():
-        flat, lens = np.load(f_ids), np.load(f_lens)
-        bounds = np.concatenate([[0], np.cumsum(lens)])
-        return [flat[a:b].tolist() for a, b in zip(bounds[:-1], bounds[1:])]
+    files = _cache_files(cache_dir, "ids", texts, max_tokens, "ids")
+    cached = _load_ragged(files)
+    if cached is not None:
+        return [c.tolist() for c in cached]
     seqs = _prepare_ids(encoder, texts, langs, max_tokens)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    save_npy_atomic(f_lens, np.array([len(q) for q in seqs], dtype=np.int64))
-    save_npy_atomic(f_ids, np.array([i for q in seqs for i in q], dtype=np.int32))
+    _save_ragged(files, seqs, dtype=np.int32)
     return seqs
 
 
 def token_id_cache(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]], max_tokens: int,
-                   cache_dir: Path, chunk: int = 2048) -> list[Path]:
+                   cache_dir: Path) -> list[Path]:
     """Fill the token-id cache that ``lower_states`` reads (same chunks);
     return its files, to copy to the machine that trains."""
     files: list[Path] = []
-    for start in range(0, len(texts), chunk):
-        sub = list(texts[start:start + chunk])
-        _chunk_ids(encoder, sub, list(langs[start:start + chunk]) if langs is not None else None, max_tokens, cache_dir)
-        files += _ids_files(cache_dir, sub, max_tokens)
+    for _start, sub, sub_l in _chunks(texts, langs):
+        _chunk_ids(encoder, sub, sub_l, max_tokens, cache_dir)
+        files += _cache_files(cache_dir, "ids", sub, max_tokens, "ids")
     return files
 
 
 def lower_states(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]], n_frozen: int,
-                 max_tokens: int, cache_dir: Path, chunk: int = 2048,
+                 max_tokens: int, cache_dir: Path,
                  on_progress: Optional[Callable[[int, int], None]] = None) -> list[np.ndarray]:
     """The frozen layers' output for every text, computed once per chunk and
     cached under ``cache_dir`` (a killed run reuses what it finished)."""
-    from .train import _hash_texts, save_npy_atomic
-
-    cache_dir.mkdir(parents=True, exist_ok=True)
     out: list[np.ndarray] = []
-    for start in range(0, len(texts), chunk):
-        sub = list(texts[start:start + chunk])
-        key = f"lower{n_frozen}-t{max_tokens}-{_hash_texts(sub)}-{len(sub)}"
-        f_states, f_lens = cache_dir / f"{key}.states.npy", cache_dir / f"{key}.lens.npy"
-        if f_states.exists() and f_lens.exists():
-            flat, lens = np.load(f_states), np.load(f_lens)
-        else:
-            sub_l = list(langs[start:start + chunk]) if langs is not None else None
+    for start, sub, sub_l in _chunks(texts, langs):
+        files = _cache_files(cache_dir, f"lower{n_frozen}", sub, max_tokens, "states")
+        parts = _load_ragged(files)
+        if parts is None:
             seqs = _chunk_ids(encoder, sub, sub_l, max_tokens, cache_dir)
             parts = _lower_forward(encoder.model, n_frozen, seqs, encoder.pad)
-            lens = np.array([len(p) for p in parts], dtype=np.int64)
-            flat = np.concatenate(parts)
-            save_npy_atomic(f_lens, lens)
-            save_npy_atomic(f_states, flat)
-        bounds = np.concatenate([[0], np.cumsum(lens)])
-        out.extend(flat[a:b] for a, b in zip(bounds[:-1], bounds[1:]))
+            _save_ragged(files, parts)
+        out.extend(parts)
         if on_progress:
-            on_progress(min(start + chunk, len(texts)), len(texts))
+            on_progress(min(start + CHUNK, len(texts)), len(texts))
     return out
 
 
