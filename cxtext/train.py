@@ -395,7 +395,7 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
         out_dir = Path(out_dir)
         model, metrics = run_finetune(encoder, df["text"].tolist(), df["lang"].tolist(), _label_matrix(df, tasks),
                                       tasks, dev, finetune, out_dir.with_name(out_dir.name + ".work"),
-                                      cache / "features" / _slug(encoder.fingerprint), log_fn=log_fn)
+                                      feature_dir(cache, encoder), log_fn=log_fn)
         run = metrics.pop("_run")
         meta = _meta(encoder, base, cfg, tasks)
         meta["hidden"] = finetune.hidden
@@ -409,7 +409,7 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
                             "epochs": run["history"], "total_seconds": round(time.time() - t0, 1)}
         save_finetuned(model, tasks, meta, out_dir)
     else:
-        X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), cache / "features" / _slug(encoder.fingerprint),
+        X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), feature_dir(cache, encoder),
                       on_progress=on_progress)
         t_feat = time.time() - t0
         module, metrics = fit_heads(X, _label_matrix(df, tasks), tasks, dev, cfg)
@@ -424,7 +424,8 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
     if signal_heads:  # aspects, CSAT: heads on the encoder just trained, frozen
         from .signal_heads import fit_signal_heads
 
-        fit_signal_heads(Path(out_dir), data_dir=data_dir, cache_dir=cache, cfg=TrainConfig(seed=cfg.seed), log_fn=log_fn)
+        fit_signal_heads(Path(out_dir), data_dir=data_dir, cache_dir=cache, cfg=TrainConfig(seed=cfg.seed), log_fn=log_fn,
+                         device=device or "cpu")
         meta = Heads.load(out_dir).meta
     return meta
 
@@ -445,10 +446,10 @@ def export_corpus(path: Path, data_dir: Optional[Path] = None, base: str = "nano
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     df.to_parquet(path, index=False)
     encoder = Encoder(base, cache, "cpu")
-    feature_dir = cache / "features" / _slug(encoder.fingerprint)
+    folder = feature_dir(cache, encoder)
     files = token_id_cache(encoder, df["text"].tolist(), df["lang"].tolist(),
-                           max_tokens or FinetuneConfig().max_tokens, feature_dir)
-    return {"rows": len(df), "corpus": str(path), "cache_dir": str(feature_dir), "files": [f.name for f in files]}
+                           max_tokens or FinetuneConfig().max_tokens, folder)
+    return {"rows": len(df), "corpus": str(path), "cache_dir": str(folder), "files": [f.name for f in files]}
 
 
 def train_user(data: Path, text_column: str, label_column: str, task: str, out_dir: Path,
@@ -491,7 +492,7 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     encoder = encoder_for(init, src, cache)  # with the starting model's fine-tuned layers, if any
     if encoder.hidden_size != init.dim:
         raise InvalidInputError(f"starting heads expect {init.dim}-dim embeddings, base {src} gives {encoder.hidden_size}")
-    X = featurize(encoder, df["text"].astype(str).tolist(), None, cache / "features" / _slug(encoder.fingerprint))
+    X = featurize(encoder, df["text"].astype(str).tolist(), None, feature_dir(cache, encoder))
     tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()}
     tasks.setdefault(task, HeadSpec(list(TASK_LABELS[task])))  # a task the starting model has no head for
     keep = [t for t in tasks if t != task]
@@ -522,6 +523,12 @@ def _hardware(device) -> str:
     if getattr(device, "type", str(device)) == "cuda":
         return torch.cuda.get_device_name(device)
     return f"cpu, {torch.get_num_threads()} threads"
+
+
+def feature_dir(cache: Path, encoder) -> Path:
+    """Where features and cached states of ``encoder`` live: one folder per
+    fingerprint (base + fine-tuned layers), never shared between two."""
+    return Path(cache) / "features" / _slug(encoder.fingerprint)
 
 
 def _slug(name: str) -> str:

@@ -174,7 +174,7 @@ def test_training_from_an_exported_corpus_needs_neither_datasets_nor_normalizers
     info = tr.export_corpus(tmp_path / "corpus.parquet", base=str(tiny_base), cache_dir=tmp_path / "cache")
     assert info["rows"] == len(texts) and len(info["files"]) == 2
     enc = _encoder(tiny_base, tmp_path)
-    assert ft._chunk_ids(enc, texts, None, 128, tmp_path / "cache" / "features" / tr._slug(enc.fingerprint)) == \
+    assert ft._chunk_ids(enc, texts, None, 128, tr.feature_dir(tmp_path / "cache", enc)) == \
         ft._prepare_ids(enc, texts, None, 128)  # the cached ids are the analyzer's
 
     def unavailable(*a, **k):
