@@ -77,3 +77,15 @@ def test_csat_head_reads_stars(real_analyzer):
     assert {"aspects", "csat"} <= set(real_analyzer.heads.tasks)
     good, bad = real_analyzer("هتل عالی بود، حتما دوباره میام"), real_analyzer("أسوأ فندق، الغرفة قذرة والموظفين وقحين")
     assert good.cx.csat >= 4 and bad.cx.csat <= 2 and bad.cx.nps_class == "detractor"
+
+
+@pytest.mark.parametrize("text,loyalty", [
+    ("به دوستام گفتم سمت این فروشگاه نرن.", "detractor"),
+    ("به همه دوستام گفتم ازشون خرید کنن.", "promoter"),
+    ("I told all my friends to avoid this place.", "detractor"),
+    ("I told all my friends about this place!", "promoter"),
+    ("قلت لأصحابي لا يطلبون منهم أبدا.", "detractor"),
+])
+def test_shipped_phrases_telling_others_to_stay_away_is_a_detractor(real_analyzer, text, loyalty):
+    # "told my friends" alone is a promoter phrase; told them not to go is the opposite
+    assert real_analyzer(text).cx.loyalty == loyalty
