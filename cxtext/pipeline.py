@@ -71,6 +71,21 @@ def match_langs(lang: str) -> list[str]:
     return [lang, "en"] if lang in ("fa", "ar") else ["en", "fa", "ar"]
 
 
+def find_signals(taxonomy, norm_text: str, lang: str) -> list[tuple[str, int, int]]:
+    """The taxonomy's signal phrases in a normalized text, as (signal, start,
+    end): a negator just before a promoter phrase makes it a detractor one,
+    before a low-effort phrase drops it."""
+    out = []
+    for m in taxonomy.signal_matcher.find(norm_text, match_langs(lang)):
+        key = m.key
+        if key in _NEGATED and _NEGATION_BEFORE.search(norm_text[max(0, m.start - 30):m.start]):
+            key = _NEGATED[key]
+            if key is None:
+                continue
+        out.append((key, m.start, m.end))
+    return out
+
+
 def detect_and_normalize(text: str, lang: Optional[str] = None):
     """The language (given, or detected with its confidence) and the text
     normalized for it: the one preprocessing step of the analyzer and trainer."""
@@ -338,15 +353,9 @@ class Analyzer:
             sentences.append(Sentence(oa, ob, _sentence_lang(p.original[oa:ob], p.lang), max(pr, key=pr.get), pr))
 
         aspects = self._aspects(p, clp, doc_p["aspects"][k] if "aspects" in doc_p else None, cla)
-        sig_matches = self.taxonomy.signal_matcher.find(norm.text, match_langs(p.lang))
         signals: dict[str, list[Evidence]] = {}
-        for m in sig_matches:
-            key = m.key
-            if key in _NEGATED and _NEGATION_BEFORE.search(norm.text[max(0, m.start - 30):m.start]):
-                key = _NEGATED[key]
-                if key is None:
-                    continue
-            signals.setdefault(key, []).append(self._evidence(p, m.start, m.end))
+        for key, a, b in find_signals(self.taxonomy, norm.text, p.lang):
+            signals.setdefault(key, []).append(self._evidence(p, a, b))
         stages = [self.taxonomy.journey_stage_of(a.name) for a in aspects for _ in a.evidence]
         extra = {t: dict(zip(self.heads.tasks[t].labels, map(float, doc_p[t][k])))
                  for t in ("effort", "loyalty", "csat", "nps") if t in doc_p}
