@@ -1013,6 +1013,12 @@ def test_texts(lang: Optional[str] = None, data_dir: Optional[Path | str] = None
     return set(_test_texts(lang, str(_resolve(data_dir))))
 
 
+def parsinlu_food(df: pd.DataFrame) -> pd.DataFrame:
+    """The food part of ParsiNLU sentiment (Digikala grocery reviews, the part
+    with aspect labels); its movie reviews have none."""
+    return df[df["domain"].astype(str) == "grocery"]
+
+
 def without_test_texts(df: pd.DataFrame, data_dir: Optional[Path | str] = None) -> pd.DataFrame:
     """``df`` less every row whose text is in :func:`test_texts` (compared by
     :func:`normalize_text`) and less repeated texts: what a trainer may use."""

@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from .metrics import f1_from_counts
 from .registry import EMOTION_LABELS, SENTIMENT_LABELS
 
 
@@ -99,7 +100,7 @@ def evaluate(analyzer, names: Optional[Sequence[str]] = None, data_dir=None, lim
             df = ds.load(spec.dataset, data_dir)
             df = df[df["split"] == "test"].reset_index(drop=True)
             if spec.dataset == "fa_parsinlu_sentiment":
-                df = df[df["domain"].astype(str) == "grocery"].reset_index(drop=True)  # the food (Digikala grocery) part
+                df = ds.parsinlu_food(df).reset_index(drop=True)
             if limit:
                 df = df.sample(min(limit, len(df)), random_state=0).reset_index(drop=True)
             res = list(analyzer.pipe([{"text": t, "lang": l} for t, l in zip(df["text"], df["lang"])],
@@ -295,10 +296,9 @@ def evaluate_devset(analyzer, path, batch_size: int = 64) -> dict[str, Any]:
     res = list(analyzer.pipe([{"text": r["text"], "id": r.get("id")} for r in rows], batch_size=batch_size))
 
     def f1_of(y, p, cls):
-        tp = sum(a == cls and b == cls for a, b in zip(y, p))
-        fp = sum(a != cls and b == cls for a, b in zip(y, p))
-        fn = sum(a == cls and b != cls for a, b in zip(y, p))
-        return 2 * tp / max(2 * tp + fp + fn, 1)
+        return f1_from_counts(sum(a == cls and b == cls for a, b in zip(y, p)),
+                              sum(a != cls and b == cls for a, b in zip(y, p)),
+                              sum(a == cls and b != cls for a, b in zip(y, p)))
 
     out: dict[str, Any] = {"n": len(rows)}
     ys = [r["sentiment"] for r in rows]

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .datasets import LABEL_MAPS
 from .heads import Heads, HeadSpec
+from .metrics import f1_from_counts
 from .registry import CSAT_LABELS, NPS_LABELS
 
 ASPECT_SOURCES = ("ar_semeval2016_absa_hotels", "fa_parsinlu_sentiment")
@@ -51,7 +52,7 @@ def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
         df = ds.load(name, data_dir)
         df = df[df["split"].isin(["train", "dev"])].copy()
         if name == "fa_parsinlu_sentiment":
-            df = df[(df["task"] == "absa") & (df["domain"].astype(str) == "grocery")]
+            df = ds.parsinlu_food(df[df["task"] == "absa"])
         df = ds.without_test_texts(df, data_dir)
         out = pd.DataFrame({"text": df["text"].astype(str), "lang": df["lang"], "dataset": name})
         if name in ASPECT_SOURCES:
@@ -170,7 +171,7 @@ def tune_with_phrases(heads: Heads, spec: HeadSpec, X: np.ndarray, labels: np.nd
         return (int((pred & gold & known).sum()), int((pred & ~gold & known).sum()), int((~pred & gold & known).sum()))
 
     def f1(c: tuple[int, int, int]) -> float:
-        return 2 * c[0] / max(2 * c[0] + c[1] + c[2], 1)
+        return f1_from_counts(*c)
 
     thr, tot, phr = {}, np.zeros(3), np.zeros(3)
     for j, name in enumerate(spec.labels):

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError
+from .metrics import f1_from_counts
 from .heads import Heads, HeadSpec, build_module
 from .registry import EMOTION_LABELS, SENTIMENT_LABELS, TASK_LABELS
 
@@ -235,7 +236,7 @@ def _fit_multilabel(head, Xt, labels: np.ndarray, dev: np.ndarray, spec: HeadSpe
         y, m = labels[idx] == 1, known[idx]
         pred = p >= thr
         tp, fp, fn = (pred & y & m).sum(), (pred & ~y & m).sum(), (~pred & y & m).sum()
-        return float(2 * tp / max(2 * tp + fp + fn, 1))
+        return f1_from_counts(tp, fp, fn)
 
     _train_head(head, Xt, tr, dv, cfg, rng,
                 lambda z, idx: (loss_fn(z, yt[idx]) * mt[idx]).sum() / mt[idx].sum().clamp_min(1.0),
@@ -284,7 +285,7 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray, n_cls: int) -> float:
         fn = int(((pred != c) & (y == c)).sum())
         if tp + fp + fn == 0:
             continue
-        f1s.append(2 * tp / max(2 * tp + fp + fn, 1))
+        f1s.append(f1_from_counts(tp, fp, fn))
     return float(np.mean(f1s)) if f1s else 0.0
 
 
