@@ -1,0 +1,34 @@
+"""The hand-written CX sets in models/devsets: well-formed, so that
+``cxtext evaluate --devset`` scores what their writers meant."""
+import json
+from pathlib import Path
+
+import pytest
+
+from cxtext.registry import EMOTION_LABELS, SENTIMENT_LABELS
+from cxtext.taxonomy import JOURNEY_STAGES, load_taxonomy
+
+DEVSETS = sorted(Path("models/devsets").glob("*.jsonl"))
+ALLOWED = {
+    "effort": {None, "high", "low"},
+    "loyalty": {None, "promoter", "detractor"},
+    "journey_stage": {None, *JOURNEY_STAGES},
+    "churn": {True, False},
+}
+
+
+def test_both_sets_are_there():
+    assert {p.stem for p in DEVSETS} >= {"cx_dev", "cx_paraphrase"}
+
+
+@pytest.mark.parametrize("path", DEVSETS, ids=lambda p: p.stem)
+def test_devset_rows_use_our_labels(path):
+    aspects = set(load_taxonomy("models/taxonomy.json").aspect_names)
+    rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+    assert len({r["id"] for r in rows}) == len(rows) >= 40
+    for r in rows:
+        assert r["lang"] in ("fa", "ar", "en") and r["text"].strip(), r["id"]
+        assert r["sentiment"] in SENTIMENT_LABELS and r["emotion"] in EMOTION_LABELS, r["id"]
+        assert {a["name"] for a in r["aspects"]} <= aspects, r["id"]
+        for key, allowed in ALLOWED.items():
+            assert r[key] in allowed, (r["id"], key)
