@@ -4,6 +4,7 @@
 |---|---|---|
 | effort | taxonomy phrases ``effort_high`` / ``effort_low`` (+ ``effort`` head if the models have one) | high if a high-effort phrase is found (repeat contacts, transfers, repeating information, long waits); low if only low-effort phrases; else None (not expressed) |
 | loyalty | phrases ``loyalty_promoter`` / ``loyalty_detractor`` / ``churn`` (+ ``loyalty`` head) | detractor if a detractor or churn phrase is found; promoter if only promoter phrases; else None |
+| sentiment label | sentiment probs, clause sentiment, effort, loyalty | the head's most likely label; ``mixed`` when one clause is confidently positive and another confidently negative; a ``neutral`` text whose effort or loyalty states a side takes that side (``signal_polarity``) |
 | churn_risk | sentiment probs, anger, effort, loyalty, churn phrases | logistic: ``σ(-3 + 2.5·p_neg + 1.0·p_mixed + 1.0·p_anger + 1.0·[effort high] + 2.0·[detractor] + 3.0·[churn phrase] − 1.5·[promoter] − 1.0·p_pos)`` |
 | journey_stage | phrases ``journey_*``; else the taxonomy stage of the found aspects | the stage with most evidence; ties go to the later stage (post > purchase > pre); None when nothing points to a stage |
 | csat_score / csat | a ``csat`` head trained on star ratings (the defaults have one), else sentiment probs | expected stars under the head's distribution over 1–5; without the head ``1 + 4·(p_pos + 0.5·p_neutral + 0.5·p_mixed)``; ``csat`` = rounded, 1–5 |
@@ -49,6 +50,17 @@ def nps_rule(loyalty: Optional[str], sentiment: Mapping[str, float]) -> str:
     the cut-offs on the sentiment-only estimate (a ``csat`` head's expected
     stars crowd the middle)."""
     return loyalty if loyalty in ("promoter", "detractor") else nps_from_csat(csat_from_sentiment(sentiment))
+
+
+def signal_polarity(signals: CXSignals) -> Optional[str]:
+    """The sentiment a text's explicit CX signals state: negative for high
+    effort or a detractor (churn included), positive for low effort or a
+    promoter, None when they say nothing or disagree. The analyzer lets it
+    settle a text the sentiment head calls neutral: «سه بار زنگ زدم» or
+    «آخر مرة أطلب منهم» is a complaint, however flat its words."""
+    neg = signals.effort == "high" or signals.loyalty == "detractor"
+    pos = signals.effort == "low" or signals.loyalty == "promoter"
+    return "negative" if neg and not pos else "positive" if pos and not neg else None
 
 
 def derive(

@@ -360,6 +360,8 @@ class Analyzer:
         extra = {t: dict(zip(self.heads.tasks[t].labels, map(float, doc_p[t][k])))
                  for t in ("effort", "loyalty", "csat", "nps") if t in doc_p}
         cxs = cx_rules.derive(sp, ep, stages, signals, extra)
+        if sent_label == "neutral":
+            sent_label = cx_rules.signal_polarity(cxs) or sent_label
         return Analysis(
             id=p.id, text=p.original, lang=p.lang, lang_confidence=p.lang_conf,
             sentiment=Prediction(sent_label, sp), emotion=Prediction(max(ep, key=ep.get), ep),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxtext.cx import derive
+from cxtext.cx import derive, signal_polarity
 from cxtext.results import Evidence
 
 NEG = {"negative": 0.9, "neutral": 0.05, "positive": 0.03, "mixed": 0.02}
@@ -54,3 +54,12 @@ def test_learned_heads_are_used_when_present():
     assert r.csat == 5
     r = derive(NEU, CALM, [], {}, {"effort": {"high": 0.9, "low": 0.05, "none": 0.05}})
     assert r.effort == "high"
+
+
+@pytest.mark.parametrize("signals,side", [
+    ({"effort_high": EV}, "negative"), ({"churn": EV}, "negative"), ({"loyalty_detractor": EV}, "negative"),
+    ({"effort_low": EV}, "positive"), ({"loyalty_promoter": EV}, "positive"),
+    ({"effort_high": EV, "loyalty_promoter": EV}, None), ({}, None),
+])
+def test_signal_polarity_states_a_side_only_when_the_signals_agree(signals, side):
+    assert signal_polarity(derive(NEU, CALM, [], signals)) == side

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from cxtext.registry import EMOTION_LABELS, SENTIMENT_LABELS
@@ -128,3 +129,19 @@ def test_negated_promoter_is_a_detractor(tiny_analyzer):
     assert r.cx.loyalty == "detractor"
     r = tiny_analyzer("لا أنصح به أبدا")
     assert r.cx.loyalty == "detractor"
+
+
+def test_a_neutral_text_takes_the_side_its_cx_signals_state(tiny_analyzer, monkeypatch):
+    predict = tiny_analyzer.heads.predict
+
+    def flat(x):  # a sentiment head that calls everything neutral
+        out = predict(x)
+        out["sentiment"] = np.tile(np.array([0.1, 0.7, 0.1, 0.1], np.float32), (len(x), 1))
+        return out
+
+    monkeypatch.setattr(tiny_analyzer.heads, "predict", flat)
+    assert tiny_analyzer("I called three times about my order").sentiment.label == "negative"
+    assert tiny_analyzer("never again, the order was wrong").sentiment.label == "negative"
+    assert tiny_analyzer("I ordered a lamp on Monday").sentiment.label == "neutral"
+    r = tiny_analyzer("I called three times about my order")
+    assert r.sentiment.probs["neutral"] == pytest.approx(0.7)  # the label moves, the probabilities stay
