@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError
-from .metrics import f1_from_counts
 from .heads import Heads, HeadSpec, build_module
+from .metrics import f1_from_counts
 from .registry import EMOTION_LABELS, SENTIMENT_LABELS, TASK_LABELS
 
 if TYPE_CHECKING:
