@@ -43,7 +43,18 @@ _LETTER = r"[\p{L}\p{M}\u200c]"
 RAW_PREFIX = "re:"
 """A term that starts with ``re:`` is a regular expression (``regex`` syntax),
 matched on the normalized text (ASCII digits, Arabic alef variants folded to ا,
-Persian ی/ک) with the same word-boundary and affix rules."""
+Persian ی/ک) with the same word-boundary and affix rules. Its letters are folded
+the same way (``_fold_letters``), so «أكثر» in a pattern matches «اكثر» in a text."""
+_FOLD = {
+    "ar": str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"}),
+    "fa": str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"}),
+}
+
+
+def _fold_letters(pattern: str, lang: str) -> str:
+    """A raw pattern's letters as the normalizer leaves them in a text of
+    ``lang`` (a character map: regex syntax is ASCII and stays as it is)."""
+    return pattern.translate(_FOLD[lang]) if lang in _FOLD else pattern
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,8 @@ class PhraseMatcher:
             for key, by_lang in entries.items():
                 for term in by_lang.get(lang, []):
                     if term.startswith(RAW_PREFIX):
-                        # a regular expression, matched as written on normalized text
+                        # a regular expression, matched on normalized text with its letters folded alike
+                        term = RAW_PREFIX + _fold_letters(term[len(RAW_PREFIX):], lang)
                         regex.compile(term[len(RAW_PREFIX):])  # fail early on a bad pattern
                         norm_terms.setdefault(term, key)
                         continue

@@ -63,3 +63,11 @@ def test_bad_taxonomy_is_rejected(tmp_path):
     p.write_text(json.dumps({"aspects": {"x": {"terms": {}}}, "signals": {"happiness": {}}}))
     with pytest.raises(ValueError, match="unknown signals"):
         load_taxonomy(p)
+
+
+def test_raw_patterns_are_folded_like_the_text():
+    # the normalizer writes أ/إ as ا and ى as ي (Arabic), ي/ك as ی/ک (Persian): so must a pattern
+    m = PhraseMatcher({"effort_high": {"ar": ["re:(?:أكثر|إلغاء)[\\s]+من"], "fa": ["re:كيف[\\s]+پول"]}},
+                      lambda t, lang: t)
+    assert [x.key for x in m.find("اكثر من مرة", ["ar"])] == ["effort_high"]
+    assert [x.key for x in m.find("کیف پول", ["fa"])] == ["effort_high"]
