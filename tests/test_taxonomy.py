@@ -65,6 +65,47 @@ def test_bad_taxonomy_is_rejected(tmp_path):
         load_taxonomy(p)
 
 
+SHIPPED_SIGNAL_CASES = [
+    # effort said without a fixed phrase: time spent chasing, nobody answering, starting over, sent around
+    ("fa", "یه هفته‌ست دارم با پشتیبانی تماس می‌گیرم و هیچ خبری نیست", "high", None),
+    ("fa", "چهار روزه منتظر جواب ایمیلم هستم", "high", None),
+    ("fa", "هیچ‌کس جواب تلفن رو نمیده", "high", None),
+    ("fa", "مجبورم هر ماه برم شعبه", "high", None),
+    ("fa", "دو روزه رسید و خیلی خوب بود", None, None),  # a duration alone is no effort
+    ("fa", "ثبت‌نام دو دقیقه هم نکشید", "low", None),
+    ("ar", "بقالي أسبوع بكلم خدمة العملاء", "high", None),
+    ("ar", "ولا أحد يرد على التلفون", "high", None),
+    ("ar", "لازم أعبي الطلب من جديد", "high", None),
+    ("ar", "الاسترجاع تم تلقائي", "low", None),
+    # loyalty: switching, closing, "from now on only here", "nowhere else"
+    ("fa", "دیگه جای دیگه نمیرم", None, "promoter"),
+    ("fa", "دیگه ازتون خرید نمی‌کنم", None, "detractor"),
+    ("fa", "از این به بعد فقط از همین‌جا می‌خرم", None, "promoter"),
+    ("fa", "رفتم سراغ یه اپ دیگه", None, "detractor"),
+    ("fa", "قبل از خرید رفتم تو یه فروشگاه تا قیمت رو ببینم", None, None),
+    ("fa", "به خواهرم گفتم اینجا نره", None, "detractor"),
+    ("ar", "من اليوم ورايح كل طلباتي منهم", None, "promoter"),
+    ("ar", "ما أتعامل إلا معهم", None, "promoter"),
+    ("ar", "غيرت لشركة أخرى", None, "detractor"),
+    ("ar", "ما راح أرجع للمكان هذا", None, "detractor"),
+    ("ar", "ما اطلب منهم الا البيتزا", None, None),
+]
+
+
+@pytest.mark.parametrize("lang,text,effort,loyalty", SHIPPED_SIGNAL_CASES)
+def test_shipped_signal_patterns(lang, text, effort, loyalty):
+    from cxtext.cx import derive
+    from cxtext.pipeline import detect_and_normalize, find_signals
+
+    tax = load_taxonomy("models/taxonomy.json")
+    lang, _conf, norm = detect_and_normalize(text, lang)
+    spans: dict = {}
+    for key, a, b in find_signals(tax, norm.text, lang):
+        spans.setdefault(key, []).append((a, b))
+    r = derive({}, {}, [], spans)
+    assert (r.effort, r.loyalty) == (effort, loyalty), spans
+
+
 def test_raw_patterns_are_folded_like_the_text():
     # the normalizer writes أ/إ as ا and ى as ي (Arabic), ي/ك as ی/ک (Persian): so must a pattern
     m = PhraseMatcher({"effort_high": {"ar": ["re:(?:أكثر|إلغاء)[\\s]+من"], "fa": ["re:كيف[\\s]+پول"]}},
