@@ -318,7 +318,7 @@ def evaluate_devset(analyzer, path, batch_size: int = 64) -> dict[str, Any]:
         fn += len(g - p)
     prec, rec = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     out["aspects"] = {"precision": round(prec, 4), "recall": round(rec, 4),
-                      "micro_f1": round(2 * prec * rec / max(prec + rec, 1e-9), 4)}
+                      "micro_f1": round(f1_from_counts(tp, fp, fn), 4)}
     for sig, classes in (("effort", ("high", "low")), ("loyalty", ("promoter", "detractor")),
                          ("journey_stage", ("pre_purchase", "purchase", "post_purchase"))):
         y = [r.get(sig) or "none" for r in rows]

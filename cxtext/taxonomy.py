@@ -46,7 +46,9 @@ matched on the normalized text (ASCII digits, Arabic alef variants folded to ا,
 Persian ی/ک) with the same word-boundary and affix rules. Its letters are folded
 the same way (``_fold_letters``), so «أكثر» in a pattern matches «اكثر» in a text."""
 _FOLD = {
-    "ar": str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"}),
+    # alef forms and alef maksura folded; harakat, tanwin, shadda, sukun and dagger alef dropped
+    "ar": str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي",
+                         **{chr(c): None for c in (*range(0x064B, 0x0653), 0x0670)}}),
     "fa": str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"}),
 }
 

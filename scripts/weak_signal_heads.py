@@ -13,7 +13,7 @@ sets are scored with and without them (``cxtext evaluate --devset``).
     python scripts/weak_signal_heads.py [--data-dir ../shared/datasets] [--negatives 6000] [--json OUT]
 
 Prints one line per variant and set: effort and loyalty macro-F1, false alarms
-and misses. ~10 min on 2 cores (the embeddings are cached).
+and misses. ~6 min on 2 cores with the embeddings cached, ~15 without.
 """
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ import pytest
 from cxtext.registry import EMOTION_LABELS, SENTIMENT_LABELS
 from cxtext.taxonomy import JOURNEY_STAGES, load_taxonomy
 
-DEVSETS = sorted(Path("models/devsets").glob("*.jsonl"))
+ROOT = Path(__file__).resolve().parents[1]
+DEVSETS = sorted((ROOT / "models" / "devsets").glob("*.jsonl"))
 ALLOWED = {
     "effort": {None, "high", "low"},
     "loyalty": {None, "promoter", "detractor"},
@@ -17,13 +18,13 @@ ALLOWED = {
 }
 
 
-def test_both_sets_are_there():
-    assert {p.stem for p in DEVSETS} >= {"cx_dev", "cx_paraphrase"}
+def test_the_three_sets_are_there():
+    assert {p.stem for p in DEVSETS} >= {"cx_dev", "cx_paraphrase", "cx_paraphrase_b"}
 
 
 @pytest.mark.parametrize("path", DEVSETS, ids=lambda p: p.stem)
 def test_devset_rows_use_our_labels(path):
-    aspects = set(load_taxonomy("models/taxonomy.json").aspect_names)
+    aspects = set(load_taxonomy(ROOT / "models" / "taxonomy.json").aspect_names)
     rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
     assert len({r["id"] for r in rows}) == len(rows) >= 30
     for r in rows:

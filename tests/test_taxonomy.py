@@ -89,6 +89,24 @@ SHIPPED_SIGNAL_CASES = [
     ("ar", "غيرت لشركة أخرى", None, "detractor"),
     ("ar", "ما راح أرجع للمكان هذا", None, "detractor"),
     ("ar", "ما اطلب منهم الا البيتزا", None, None),
+    ("ar", "حولوني لقسم ثاني", "high", None),
+    # what the patterns must leave alone (a negation after the phrase, other meanings of the words)
+    ("fa", "این فروشگاه دیگه نمیرم", None, "detractor"),
+    ("fa", "به گارسون گفتم سس نده", None, None),
+    ("fa", "در تماس با پشتیبانی مشکلم حل نشد", None, None),
+    ("fa", "از این به بعد اینجا سفارش نمیدم", None, None),
+    ("fa", "هر کی ازم بپرسه توصیه نمی‌کنم", None, "detractor"),
+    ("fa", "پشتیبانی ۲۴ ساعته با تماس تلفنی", None, None),
+    ("fa", "دو روز بعد ایمیل تایید اومد", None, None),
+    ("ar", "اقول الحق ما شاء الله عليهم", None, None),
+    ("ar", "قلت للموظف ما وصلني الطلب", None, None),
+    ("ar", "بعد كذا طلبت منهم استرجاع", None, None),
+    ("ar", "الموظفة قفلت الخط في وجهي", None, None),
+    ("ar", "من ساعة اتصل بي المندوب", None, None),
+    ("ar", "ما اضطريت اروح الفرع", None, None),
+    ("ar", "من اليوم ورايح ما راح اطلب منهم", None, "detractor"),
+    ("en", "They tell you not to worry about it", None, None),
+    ("en", "I told my friends to avoid this place", None, "detractor"),
 ]
 
 
@@ -112,3 +130,5 @@ def test_raw_patterns_are_folded_like_the_text():
                       lambda t, lang: t)
     assert [x.key for x in m.find("اكثر من مرة", ["ar"])] == ["effort_high"]
     assert [x.key for x in m.find("کیف پول", ["fa"])] == ["effort_high"]
+    m = PhraseMatcher({"effort_low": {"ar": ["re:تلقائيًا"]}}, lambda t, lang: t)  # tanwin: dropped from texts too
+    assert [x.key for x in m.find("رجعت الفلوس تلقائيا", ["ar"])] == ["effort_low"]
