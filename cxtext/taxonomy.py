@@ -45,18 +45,14 @@ RAW_PREFIX = "re:"
 matched on the normalized text (ASCII digits, Arabic alef variants folded to ا,
 Persian ی/ک) with the same word-boundary and affix rules. Its letters are folded
 the same way (``_fold_letters``), so «أكثر» in a pattern matches «اكثر» in a text."""
-_FOLD = {
-    # alef forms and alef maksura folded; harakat, tanwin, shadda, sukun and dagger alef dropped
-    "ar": str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي",
-                         **{chr(c): None for c in (*range(0x064B, 0x0653), 0x0670)}}),
-    "fa": str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"}),
-}
 
 
 def _fold_letters(pattern: str, lang: str) -> str:
-    """A raw pattern's letters as the normalizer leaves them in a text of
-    ``lang`` (a character map: regex syntax is ASCII and stays as it is)."""
-    return pattern.translate(_FOLD[lang]) if lang in _FOLD else pattern
+    """A raw pattern's letters as the normalizer of ``lang`` leaves them in a
+    text (its letter folds and deletions only: regex syntax is ASCII and stays)."""
+    from .normalize import get_normalizer
+
+    return get_normalizer(lang).fold_letters(pattern)
 
 
 @dataclass(frozen=True)

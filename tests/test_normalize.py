@@ -537,3 +537,14 @@ def test_import_does_not_load_hazm_or_camel():
     code = "import sys, cxtext.normalize; print(any(m.split('.')[0] in ('hazm', 'camel_tools') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("lang,word", [
+    ("ar", "أكثر"), ("ar", "إلى"), ("ar", "تلقائيًا"), ("ar", "مـــرة"), ("ar", "آخر"),
+    ("fa", "كيف"), ("fa", "مي‌خواهم"), ("fa", "كتابي"), ("en", "Refund"),
+])
+def test_fold_letters_folds_a_word_as_the_normalizer_does(lang, word):
+    # what the taxonomy's regular expressions go through must agree with the texts they meet
+    from cxtext.normalize import get_normalizer
+
+    assert get_normalizer(lang).fold_letters(word) == normalize(word, lang).text

@@ -86,6 +86,14 @@ class ArabicNormalizer(Normalizer):
             f"normalize_teh_marbuta={self.normalize_teh_marbuta})"
         )
 
+    def fold_letters(self, text: str) -> str:
+        text = TATWEEL_RE.sub("", text)
+        if self._dediac is not None:
+            text = self._dediac(text)
+        for fold in self._folds:
+            text = fold(text)
+        return text
+
     def _language_steps(self, tracked: TrackedText) -> None:
         tracked.sub(TATWEEL_RE, "")
         if self._dediac is not None:

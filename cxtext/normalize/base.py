@@ -220,6 +220,13 @@ class Normalizer:
         tracked.sub(EDGE_SPACE_RE, "")
         return NormalizedText(text, tracked.text, tuple(tracked.offsets), masked, self.lang)
 
+    def fold_letters(self, text: str) -> str:
+        """Only the character folds and deletions of :meth:`normalize_with_map`
+        that touch letters (no masking, spacing or squeezing), for text that
+        must meet normalized text but is no text itself: a taxonomy's regular
+        expressions. The base class folds nothing."""
+        return text
+
     def _language_steps(self, tracked: TrackedText) -> None:
         """Language-specific steps; the base class only squeezes elongation."""
         self.squeeze(tracked)

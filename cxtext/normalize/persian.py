@@ -143,6 +143,9 @@ class PersianNormalizer(Normalizer):
             f"correct_spacing={self.correct_spacing}, separate_mi={self.separate_mi})"
         )
 
+    def fold_letters(self, text: str) -> str:
+        return self._deletions_re.sub("", text.translate(self._letters))
+
     def _language_steps(self, tracked: TrackedText) -> None:
         tracked.translate(self._letters)  # ي ك ى → ی ک ی, presentation forms, NBSP → space
         tracked.sub(self._replacements_re, self._replace_char)  # ﷼ → ریال, ﻻ → لا
