@@ -360,8 +360,7 @@ class Analyzer:
         extra = {t: dict(zip(self.heads.tasks[t].labels, map(float, doc_p[t][k])))
                  for t in ("effort", "loyalty", "csat", "nps") if t in doc_p}
         cxs = cx_rules.derive(sp, ep, stages, signals, extra)
-        if sent_label == "neutral":
-            sent_label = cx_rules.signal_polarity(cxs) or sent_label
+        sent_label = cx_rules.settle_sentiment(sent_label, sp, cxs)
         return Analysis(
             id=p.id, text=p.original, lang=p.lang, lang_confidence=p.lang_conf,
             sentiment=Prediction(sent_label, sp), emotion=Prediction(max(ep, key=ep.get), ep),

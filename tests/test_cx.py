@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxtext.cx import derive, signal_polarity
+from cxtext.cx import SIGNAL_SETTLES_BELOW, derive, settle_sentiment, signal_polarity
 from cxtext.results import Evidence
 
 NEG = {"negative": 0.9, "neutral": 0.05, "positive": 0.03, "mixed": 0.02}
@@ -63,3 +63,23 @@ def test_learned_heads_are_used_when_present():
 ])
 def test_signal_polarity_states_a_side_only_when_the_signals_agree(signals, side):
     assert signal_polarity(derive(NEU, CALM, [], signals)) == side
+
+
+UNSURE_NEG = {"negative": 0.53, "neutral": 0.21, "positive": 0.25, "mixed": 0.01}
+
+
+@pytest.mark.parametrize("label,probs,signals,served", [
+    ("neutral", NEU, {"effort_high": EV}, "negative"),  # a flat text takes its signal's side
+    ("negative", UNSURE_NEG, {"effort_low": EV}, "positive"),  # an unsure head yields
+    ("negative", NEG, {"effort_low": EV}, "negative"),  # a confident one does not
+    ("mixed", NEU, {"loyalty_promoter": EV}, "mixed"),  # mixed stays mixed
+    ("negative", UNSURE_NEG, {"effort_low": EV, "churn": EV}, "negative"),  # disagreeing signals say nothing
+    ("positive", POS, {}, "positive"),
+])
+def test_settle_sentiment(label, probs, signals, served):
+    assert settle_sentiment(label, probs, derive(probs, CALM, [], signals)) == served
+
+
+def test_settle_sentiment_threshold_is_strict():
+    at = {"negative": SIGNAL_SETTLES_BELOW, "neutral": 0.2, "positive": 0.2, "mixed": 0.0}
+    assert settle_sentiment("negative", at, derive(at, CALM, [], {"effort_low": EV})) == "negative"

@@ -145,3 +145,21 @@ def test_a_neutral_text_takes_the_side_its_cx_signals_state(tiny_analyzer, monke
     assert tiny_analyzer("I ordered a lamp on Monday").sentiment.label == "neutral"
     r = tiny_analyzer("I called three times about my order")
     assert r.sentiment.probs["neutral"] == pytest.approx(0.7)  # the label moves, the probabilities stay
+
+
+def test_an_unsure_label_yields_to_the_opposite_signal_a_confident_one_does_not(tiny_analyzer, monkeypatch):
+    predict = tiny_analyzer.heads.predict
+
+    def head_says(row):
+        def fixed(x):
+            out = predict(x)
+            out["sentiment"] = np.tile(np.array(row, np.float32), (len(x), 1))
+            return out
+        return fixed
+
+    monkeypatch.setattr(tiny_analyzer.heads, "predict", head_says([0.55, 0.2, 0.25, 0.0]))
+    assert tiny_analyzer("I called three times about my order").sentiment.label == "negative"
+    assert tiny_analyzer("signup was quick and easy").sentiment.label == "positive"
+    assert tiny_analyzer("I ordered a lamp on Monday").sentiment.label == "negative"
+    monkeypatch.setattr(tiny_analyzer.heads, "predict", head_says([0.9, 0.05, 0.05, 0.0]))
+    assert tiny_analyzer("signup was quick and easy").sentiment.label == "negative"
