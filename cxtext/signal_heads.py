@@ -137,31 +137,36 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     return metrics
 
 
-def phrase_aspects(taxonomy, texts, langs) -> list[set]:
+def phrase_aspects(taxonomy, texts, langs) -> tuple[list[set], list[bool]]:
     """The aspects the taxonomy's phrases find in each text, as the engine
-    matches them (after its language detection and normalization)."""
-    from .pipeline import detect_and_normalize, match_langs
+    matches them (after its language detection and normalization), and
+    whether the engine would consult the aspect head there: no aspect phrase
+    and no signal phrase in ``pipeline.HEAD_SILENCING_SIGNALS``."""
+    from .pipeline import HEAD_SILENCING_SIGNALS, detect_and_normalize, find_signals, match_langs
 
-    out = []
+    hits, head_speaks = [], []
     for t, l in zip(texts, langs):
         lang, _conf, norm = detect_and_normalize(str(t), l if isinstance(l, str) else None)
-        out.append({m.key for m in taxonomy.aspect_matcher.find(norm.text, match_langs(lang))})
-    return out
+        hits.append({m.key for m in taxonomy.aspect_matcher.find(norm.text, match_langs(lang))})
+        head_speaks.append(not hits[-1] and not any(
+            key in HEAD_SILENCING_SIGNALS for key, _a, _b in find_signals(taxonomy, norm.text, lang)))
+    return hits, head_speaks
 
 
 def tune_with_phrases(heads: Heads, spec: HeadSpec, X: np.ndarray, labels: np.ndarray, dev: np.ndarray,
                       df: pd.DataFrame, taxonomy) -> dict[str, Any]:
     """The engine reports an aspect when a phrase names it, or, in a text
-    where no phrase names any aspect, when the head passes its threshold; each
+    where no phrase names any aspect (nor states effort or loyalty), when the
+    head passes its threshold; each
     threshold is tuned for F1 of that combination on the dev rows (above 1:
     the head adds nothing to the phrases for that aspect). Updates
     ``spec.thresholds``."""
     dv = np.where(dev & (labels >= 0).any(1))[0]
     if not len(dv):
         return {}
-    hits = phrase_aspects(taxonomy, df["text"].iloc[dv], df["lang"].iloc[dv])
+    hits, speaks = phrase_aspects(taxonomy, df["text"].iloc[dv], df["lang"].iloc[dv])
     p = heads.predict(X[dv])["aspects"]
-    silent = np.array([not h for h in hits])  # texts no phrase names an aspect in
+    silent = np.array(speaks)  # texts where the engine consults the head
     grid = [round(g, 2) for g in np.arange(0.2, 0.96, 0.05)] + [1.01]
 
     def counts(j: int, thr: float) -> tuple[int, int, int]:

@@ -55,6 +55,17 @@ def _fold_letters(pattern: str, lang: str) -> str:
     return get_normalizer(lang).fold_letters(pattern)
 
 
+def _without_article(term: str) -> str:
+    """An Arabic term as the matcher wants it: without the article on its
+    first word, which the matcher's prefix puts back as optional, so «الطاقم»
+    also finds «طاقم عمل», «طاقمهم» and «وطاقم» (indefinite and construct
+    forms carry no article). Short words keep it (ال + two letters: «الو»)."""
+    first, _, rest = term.partition(" ")
+    if first.startswith("ال") and len(first) >= 5:
+        return (first[2:] + (" " + rest if rest else "")).strip()
+    return term
+
+
 @dataclass(frozen=True)
 class Match:
     key: str  # aspect or signal name
@@ -81,6 +92,8 @@ class PhraseMatcher:
                         norm_terms.setdefault(term, key)
                         continue
                     t = normalize_term(term, lang).strip()
+                    if lang == "ar":
+                        t = _without_article(t)
                     if len(t) < 2:
                         continue
                     norm_terms.setdefault(t.lower() if lang == "en" else t, key)

@@ -123,6 +123,19 @@ def test_the_aspect_head_is_silent_where_a_term_names_an_aspect(aspect_models, t
     assert [x.name for x in r.aspects] == ["delivery"] and r.aspects[0].evidence[0].text == "پیک"
 
 
+def test_the_aspect_head_is_silent_where_an_effort_or_loyalty_phrase_explains_the_text(aspect_models, tmp_path):
+    import cxtext
+    from cxtext.signal_heads import phrase_aspects
+
+    a = cxtext.load(models=aspect_models, cache_dir=tmp_path / "cache")
+    assert [x.name for x in a("the pizza came, never again").aspects] == []  # a detractor phrase
+    assert [x.name for x in a("I called three times").aspects] == []  # high effort
+    assert [x.name for x in a("the pizza came, it was fine").aspects] == ["customer_support"]  # nothing explains it
+    hits, speaks = phrase_aspects(a.taxonomy, ["the pizza came, never again", "the pizza came, it was fine",
+                                               "delivery was late"], ["en"] * 3)
+    assert hits == [set(), set(), {"delivery"}] and speaks == [False, True, False]  # tuning mirrors the engine
+
+
 def test_a_threshold_above_every_probability_turns_the_learned_aspect_off(aspect_models, tmp_path):
     import json
 

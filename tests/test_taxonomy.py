@@ -28,7 +28,8 @@ def matcher():
     ("fa", "ارسالش خیلی کند بود", "delivery", "ارسالش"),        # clitic
     ("fa", "پیکان قرمز", "delivery", None),                      # another word, not a suffix
     ("ar", "والتوصيل كان سريع", "delivery", "والتوصيل"),        # و + ال prefixes
-    ("ar", "مندوبين", "delivery", None),
+    ("ar", "مندوبين", "delivery", "مندوبين"),                  # «المندوب» without its article
+    ("ar", "مندوب التوصيل", "delivery", "مندوب"),              # construct form: no article either
     ("en", "DELIVERY was late", "delivery", "DELIVERY"),       # English is case-insensitive
     ("fa", "سه بار تماس گرفتم", "effort_high", "سه بار تماس"),  # regex term
     ("fa", "5 بار تماس گرفتم", "effort_high", "5 بار تماس"),
@@ -132,3 +133,13 @@ def test_raw_patterns_are_folded_like_the_text():
     assert [x.key for x in m.find("کیف پول", ["fa"])] == ["effort_high"]
     m = PhraseMatcher({"effort_low": {"ar": ["re:تلقائيًا"]}}, lambda t, lang: t)  # tanwin: dropped from texts too
     assert [x.key for x in m.find("رجعت الفلوس تلقائيا", ["ar"])] == ["effort_low"]
+
+
+@pytest.mark.parametrize("term,bare", [
+    ("الطاقم", "طاقم"), ("الموقع الإلكتروني", "موقع الإلكتروني"), ("خدمة العملاء", "خدمة العملاء"),
+    ("الو", "الو"), ("الكل", "الكل"),  # too short to be ال + a word
+])
+def test_arabic_terms_drop_the_article_of_their_first_word(term, bare):
+    from cxtext.taxonomy import _without_article
+
+    assert _without_article(term) == bare
