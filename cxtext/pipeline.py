@@ -40,11 +40,17 @@ _CONTRAST = regex.compile(
 # A negator just before a promoter or low-effort phrase turns it around:
 # «لا أنصح به», «مش رح ارجع», "would not recommend", «پیشنهاد نمی‌کنم» is
 # usually written as its own detractor phrase, but not always.
-_NEGATION_BEFORE = regex.compile(
-    r"(?:^|[^\p{L}])(?:لا|ما|مش|مو|مب|لن|لم|ليس|نه|هیچ|هرگز|اصلا|never|not|don't|dont|won't|wont|wouldn't|no)"
-    r"[\s\u200c]+(?:\p{L}+[\s\u200c]+){0,2}$",
-    regex.IGNORECASE,
-)
+# The negators are per language: Persian «ما» is "we" («ما مشتری همیشگی
+# هستیم»), not the Arabic "not".
+_NEGATORS = {
+    "ar": "لا|ما|مش|مو|مب|لن|لم|ليس",
+    "fa": "نه|هیچ|هرگز|اصلا",
+    "en": "never|not|don't|dont|won't|wont|wouldn't|no",
+}
+_NEGATION_BEFORE = {
+    lang: regex.compile(rf"(?:^|[^\p{{L}}])(?:{words})[\s\u200c]+(?:\p{{L}}+[\s\u200c]+){{0,2}}$", regex.IGNORECASE)
+    for lang, words in _NEGATORS.items()
+}
 _NEGATED = {"loyalty_promoter": "loyalty_detractor", "effort_low": None}
 # pipe() reads this many batches ahead and sorts them by length.
 SORT_BUFFER = 8
@@ -79,9 +85,11 @@ def find_signals(taxonomy, norm_text: str, lang: str) -> list[tuple[str, int, in
     end): a negator just before a promoter phrase makes it a detractor one,
     before a low-effort phrase drops it."""
     out = []
-    for m in taxonomy.signal_matcher.find(norm_text, match_langs(lang)):
+    langs = match_langs(lang)
+    negation = [_NEGATION_BEFORE[x] for x in langs if x in _NEGATION_BEFORE]
+    for m in taxonomy.signal_matcher.find(norm_text, langs):
         key = m.key
-        if key in _NEGATED and _NEGATION_BEFORE.search(norm_text[max(0, m.start - 30):m.start]):
+        if key in _NEGATED and any(n.search(norm_text[max(0, m.start - 30):m.start]) for n in negation):
             key = _NEGATED[key]
             if key is None:
                 continue

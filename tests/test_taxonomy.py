@@ -108,6 +108,16 @@ SHIPPED_SIGNAL_CASES = [
     ("ar", "من اليوم ورايح ما راح اطلب منهم", None, "detractor"),
     ("en", "They tell you not to worry about it", None, None),
     ("en", "I told my friends to avoid this place", None, "detractor"),
+    # Persian «ما» is "we", not the Arabic "not"
+    ("fa", "ما مشتری همیشگی این رستوران هستیم", None, "promoter"),
+    ("ar", "ما راح أشتري منهم مرة ثانية", None, "detractor"),
+    # the wider lexicon
+    ("ar", "حولوني من قسم لقسم وما حد عرف يساعدني", "high", None),
+    ("fa", "با یه تماس حل شد", "low", None),
+    ("ar", "أكيد بطلب مرة ثانية منهم", None, "promoter"),
+    ("fa", "دیگه سمتشون نمیرم", None, "detractor"),
+    ("ar", "سكرت حسابي عندهم", None, "detractor"),
+    ("ar", "الأسعار تختلف من فرع لفرع", None, None),  # a difference between branches is no runaround
 ]
 
 
