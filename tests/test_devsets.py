@@ -18,8 +18,8 @@ ALLOWED = {
 }
 
 
-def test_the_four_sets_are_there():
-    assert {p.stem for p in DEVSETS} >= {"cx_dev", "cx_paraphrase", "cx_paraphrase_b", "cx_heldout_c"}
+def test_the_five_sets_are_there():
+    assert {p.stem for p in DEVSETS} >= {"cx_dev", "cx_paraphrase", "cx_paraphrase_b", "cx_heldout_c", "cx_heldout_d"}
 
 
 @pytest.mark.parametrize("path", DEVSETS, ids=lambda p: p.stem)
