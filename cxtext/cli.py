@@ -144,6 +144,9 @@ def train(
     defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
     signals: bool = typer.Option(False, "--signals", help="Refit only the aspect and CSAT heads of --start "
                                                           "(default: shipped models/) on its encoder, from --data-dir."),
+    messages: Optional[str] = typer.Option(None, "--messages", help="With --signals: a folder of labelled CX messages "
+                                           "(JSONL: text, lang, effort high/low/none, loyalty promoter/detractor/none) "
+                                           "to also fit effort and loyalty heads."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
     base: Optional[str] = typer.Option(None, "--base"),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1,
@@ -170,6 +173,8 @@ def train(
     from .errors import CxtextError
     from .train import TrainConfig, train_defaults, train_user
 
+    if messages and not signals:
+        _fail("--messages goes with --signals: the effort and loyalty heads are fitted beside the aspect and CSAT ones")
     if not output and not (defaults and export_corpus):
         _fail("pass -o/--output: the folder to write the trained models into")
     ft = None
@@ -190,7 +195,8 @@ def train(
 
             metrics = fit_signal_heads(Path(start) if start else default_models_dir(), Path(output),
                                        Path(data_dir) if data_dir else None, cfg=TrainConfig(seed=seed),
-                                       log_fn=lambda m: typer.echo(m, err=True))
+                                       log_fn=lambda m: typer.echo(m, err=True),
+                                       messages_dir=Path(messages) if messages else None)
             meta = {"metrics": metrics}
         elif defaults and export_corpus:
             from .train import export_corpus as run_export

@@ -63,6 +63,10 @@ def signal_polarity(signals: CXSignals) -> Optional[str]:
     return "negative" if neg and not pos else "positive" if pos and not neg else None
 
 
+# A learned effort or loyalty head speaks only where no phrase does, and only
+# this sure of high/low or promoter/detractor.
+HEAD_SIGNAL_MIN = 0.8
+
 # Below this top probability a positive/negative call yields to the side the
 # text's CX signals state. Above it the head wins: on the dev splits of the
 # review and tweet data, where a confident head and a signal disagree, the
@@ -108,13 +112,13 @@ def derive(
     if effort is None and "effort" in head_probs:
         hp = head_probs["effort"]
         best = max(hp, key=hp.get)
-        effort = best if best in ("high", "low") and hp[best] >= 0.8 else None
+        effort = best if best in ("high", "low") and hp[best] >= HEAD_SIGNAL_MIN else None
 
     loyalty = "detractor" if (det or churn) else ("promoter" if prom else None)
     if loyalty is None and "loyalty" in head_probs:
         lp = head_probs["loyalty"]
         best = max(lp, key=lp.get)
-        loyalty = best if best in ("promoter", "detractor") and lp[best] >= 0.8 else None
+        loyalty = best if best in ("promoter", "detractor") and lp[best] >= HEAD_SIGNAL_MIN else None
 
     w = CHURN_WEIGHTS
     z = (w["bias"] + w["p_negative"] * sentiment.get("negative", 0.0) + w["p_mixed"] * sentiment.get("mixed", 0.0)

@@ -21,11 +21,15 @@ EMOTION_LABELS = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neu
 ASPECT_SENTIMENTS = ("negative", "neutral", "positive")
 CSAT_LABELS = ("1", "2", "3", "4", "5")  # stars
 NPS_LABELS = ("promoter", "passive", "detractor")
+EFFORT_LABELS = ("high", "low", "none")  # customer effort stated in the text; none: not stated
+LOYALTY_LABELS = ("promoter", "detractor", "none")  # loyalty intent stated in the text
 TASK_LABELS: dict[str, tuple[str, ...]] = {
     "sentiment": SENTIMENT_LABELS,
     "emotion": EMOTION_LABELS,
     "csat": CSAT_LABELS,
     "nps": NPS_LABELS,
+    "effort": EFFORT_LABELS,
+    "loyalty": LOYALTY_LABELS,
 }
 # tasks a full sequence-classification model can be plugged in for
 PLUGGABLE_TASKS = ("sentiment", "emotion")

