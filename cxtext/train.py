@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
@@ -141,6 +142,11 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
     for task, spec in tasks.items():
         if task in keep:
             continue
+        # each head from its own seed, so adding or dropping another head leaves it as it was
+        task_seed = cfg.seed + zlib.crc32(task.encode())
+        torch.manual_seed(task_seed)
+        rng = np.random.default_rng(task_seed)
+        module.heads[task].apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)
         if spec.type == "sigmoid":
             metrics[task] = _fit_multilabel(module.heads[task], Xt, y[task], dev, spec, cfg, rng)
             continue

@@ -246,14 +246,24 @@ def test_effort_and_loyalty_heads_come_only_from_labelled_messages(tmp_path, tin
                                                              ("will order again", "none", "promoter"),
                                                              ("the soup was cold", "none", "none"))])
     with_msgs = signal_heads.fit_signal_heads(tiny_models, tmp_path / "a", cache_dir=tmp_path / "cache",
-                                              cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs)
+                                              cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs,
+                                              review_negatives=0)
     assert with_msgs["effort"]["train_rows"] + with_msgs["effort"]["dev_rows"] == 30
+    with_negs = signal_heads.fit_signal_heads(tiny_models, tmp_path / "n", cache_dir=tmp_path / "cache",
+                                              cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs,
+                                              review_negatives=4)
+    # up to 4 review texts per language join as "none" (fa, ar and en texts in the mock corpus)
+    assert 30 < with_negs["loyalty"]["train_rows"] + with_negs["loyalty"]["dev_rows"] <= 30 + 3 * 4
     heads = Heads.load(tmp_path / "a")
     assert heads.tasks["effort"].labels == ["high", "low", "none"]
     assert heads.tasks["loyalty"].labels == ["promoter", "detractor", "none"]
     signal_heads.fit_signal_heads(tiny_models, tmp_path / "b", cache_dir=tmp_path / "cache",
                                   cfg=TrainConfig(epochs=3), log_fn=lambda s: None)
-    assert not {"effort", "loyalty"} & set(Heads.load(tmp_path / "b").tasks)  # no messages, no heads
+    without = Heads.load(tmp_path / "b")
+    assert not {"effort", "loyalty"} & set(without.tasks)  # no messages, no heads
+    for t in ("aspects", "csat"):  # each head has its own seed: the new heads leave the others as they were
+        for k, v in without.module.heads[t].state_dict().items():
+            assert torch.allclose(v, heads.module.heads[t].state_dict()[k], atol=1e-4), (t, k)
 
 
 def test_signal_messages_reject_labels_that_are_not_ours(tmp_path):
@@ -266,3 +276,16 @@ def test_signal_messages_reject_labels_that_are_not_ours(tmp_path):
     with pytest.raises(InvalidInputError, match="not a folder"):
         signal_messages(tmp_path / "nowhere")
     assert signal_messages(None).empty
+
+
+def test_quiet_reviews_skip_texts_that_state_effort_or_loyalty():
+    from cxtext.signal_heads import quiet_reviews
+    from cxtext.taxonomy import load_taxonomy
+
+    tax = load_taxonomy("models/taxonomy.json")
+    df = pd.DataFrame({"text": ["الأكل كان بارد", "لن أتعامل معكم مرة أخرى", "the soup was cold", "never again",
+                                "I called three times", "great pasta"],
+                       "lang": ["ar", "ar", "en", "en", "en", "en"], "effort": [None] * 6, "loyalty": [None] * 6})
+    chosen = quiet_reviews(df, tax, per_lang=5)
+    assert sorted(df.loc[chosen, "text"]) == ["great pasta", "the soup was cold", "الأكل كان بارد"]
+    assert len(quiet_reviews(df, tax, per_lang=1)) == 2  # one per language
