@@ -144,9 +144,10 @@ def train(
     defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
     signals: bool = typer.Option(False, "--signals", help="Refit only the aspect and CSAT heads of --start "
                                                           "(default: shipped models/) on its encoder, from --data-dir."),
-    messages: Optional[str] = typer.Option(None, "--messages", help="With --signals: a folder of labelled CX messages "
+    messages: Optional[str] = typer.Option(None, "--messages", help="With --signals: the folder of labelled CX messages "
                                            "(JSONL: text, lang, effort high/low/none, loyalty promoter/detractor/none) "
-                                           "to also fit effort and loyalty heads."),
+                                           "for the effort and loyalty heads (default: the project's models/signal_train; "
+                                           "'none': no such heads)."),
     review_negatives: int = typer.Option(150, "--review-negatives", min=0,
                                          help="With --messages: review texts per language with no effort or loyalty "
                                               "phrase, taught as 'none' beside the messages."),
@@ -194,12 +195,13 @@ def train(
     try:
         if signals:
             from .settings import default_models_dir
-            from .signal_heads import fit_signal_heads
+            from .signal_heads import DEFAULT_MESSAGES, fit_signal_heads
 
             metrics = fit_signal_heads(Path(start) if start else default_models_dir(), Path(output),
                                        Path(data_dir) if data_dir else None, cfg=TrainConfig(seed=seed),
                                        log_fn=lambda m: typer.echo(m, err=True),
-                                       messages_dir=Path(messages) if messages else None,
+                                       messages_dir=(DEFAULT_MESSAGES if messages is None else
+                                                     None if messages.lower() == "none" else Path(messages)),
                                        review_negatives=review_negatives)
             meta = {"metrics": metrics}
         elif defaults and export_corpus:

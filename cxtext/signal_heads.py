@@ -7,7 +7,7 @@ emotion, so one encoder pass still feeds every head.
 | ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent |
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
-| ``effort``, ``loyalty`` (only with ``messages_dir``; not in the defaults) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): a company's own, or the project's ``models/signal_train`` | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
+| ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's 1,538 or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
 
 The ``nps`` head is fitted only on request (``tasks``): on Digikala's test
 split it beats the sentiment rule (macro-F1 0.51 vs 0.36), but Digikala buyers
@@ -17,13 +17,10 @@ answers train it with ``cxtext train --task nps``.
 
 Aspect heads for the rest of the taxonomy (support, returns, billing…) have
 no labelled data here: those aspects stay with the taxonomy's phrases.
-No public dataset labels effort or loyalty intent either. Heads for them are
-fitted only from labelled messages passed in ``messages_dir``: from the 638
-the project wrote (``models/signal_train``) they were unstable across seeds
-and, without review texts as negatives, flagged one review in six as a
-promoter or detractor, so the defaults have none and keep the taxonomy's
-phrases (``cx.py``; the model card has the figures). Journey stage stays
-rule-based.
+No public dataset labels effort or loyalty intent either: their heads learn
+from CX messages the project had written for the purpose (the model card says
+by whom and how) and from review texts no phrase flags, and the taxonomy's
+phrases keep the first word (``cx.py``). Journey stage stays rule-based.
 """
 from __future__ import annotations
 
@@ -44,6 +41,9 @@ CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
 NPS_SOURCES = ("fa_digikala_comments_small",)
 SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty")  # the heads this module owns
 DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty")
+# The project's labelled CX messages (a source checkout has them; they are not installed with the package)
+PROJECT_MESSAGES = Path(__file__).resolve().parents[1] / "models" / "signal_train"
+DEFAULT_MESSAGES = PROJECT_MESSAGES if PROJECT_MESSAGES.is_dir() else None
 # Digikala's Suggestion field read as an NPS class: the dataset's map, where "no idea" is a passive
 RECOMMEND_AS_NPS = {**LABEL_MAPS["fa_digikala_comments_small"], "3": "passive"}
 
@@ -149,13 +149,14 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
                      cache_dir: Optional[Path] = None, cfg=None,
                      log_fn: Callable[[str], None] = print,
                      tasks: tuple[str, ...] = DEFAULT_SIGNAL_TASKS, device: str = "cpu",
-                     messages_dir: Optional[Path] = None, review_negatives: int = 150) -> dict[str, Any]:
+                     messages_dir: Optional[Path] = DEFAULT_MESSAGES, review_negatives: int = 150) -> dict[str, Any]:
     """Fit the signal heads named in ``tasks`` (of ``SIGNAL_TASKS``) for the
     models in ``models_dir`` on its own encoder (fine-tuned layers included),
     keeping every head outside ``SIGNAL_TASKS`` as it is and dropping signal
     heads not asked for; writes to ``out_dir`` (default: in place). ``effort``
-    and ``loyalty`` heads are fitted only when ``messages_dir`` has labelled
-    messages for them, beside ``review_negatives`` review texts per language
+    and ``loyalty`` heads are fitted only when ``messages_dir`` (default: the
+    project's ``models/signal_train``; None: none) has labelled messages for
+    them, beside ``review_negatives`` review texts per language
     in which no effort, loyalty or churn phrase matches, labelled "none":
     without them a head trained on messages alone reads strong praise or
     complaint as loyalty intent."""

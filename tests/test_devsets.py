@@ -33,3 +33,13 @@ def test_devset_rows_use_our_labels(path):
         assert {a["name"] for a in r["aspects"]} <= aspects, r["id"]
         for key, allowed in ALLOWED.items():
             assert r[key] in allowed, (r["id"], key)
+
+
+def test_no_devset_message_is_a_training_message():
+    train = set()
+    for f in (ROOT / "models" / "signal_train").glob("*.jsonl"):
+        train |= {json.loads(l)["text"].strip() for l in f.read_text(encoding="utf-8").splitlines() if l.strip()}
+    assert len(train) >= 1500
+    for path in DEVSETS:
+        texts = {json.loads(l)["text"].strip() for l in path.read_text(encoding="utf-8").splitlines() if l.strip()}
+        assert not texts & train, path.stem

@@ -258,7 +258,7 @@ def test_effort_and_loyalty_heads_come_only_from_labelled_messages(tmp_path, tin
     assert heads.tasks["effort"].labels == ["high", "low", "none"]
     assert heads.tasks["loyalty"].labels == ["promoter", "detractor", "none"]
     signal_heads.fit_signal_heads(tiny_models, tmp_path / "b", cache_dir=tmp_path / "cache",
-                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None)
+                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=None)
     without = Heads.load(tmp_path / "b")
     assert not {"effort", "loyalty"} & set(without.tasks)  # no messages, no heads
     for t in ("aspects", "csat"):  # each head has its own seed: the new heads leave the others as they were
@@ -289,3 +289,12 @@ def test_quiet_reviews_skip_texts_that_state_effort_or_loyalty():
     chosen = quiet_reviews(df, tax, per_lang=5)
     assert sorted(df.loc[chosen, "text"]) == ["great pasta", "the soup was cold", "الأكل كان بارد"]
     assert len(quiet_reviews(df, tax, per_lang=1)) == 2  # one per language
+
+
+def test_the_project_messages_are_the_default_and_well_formed():
+    from cxtext.signal_heads import DEFAULT_MESSAGES, signal_messages
+
+    m = signal_messages(DEFAULT_MESSAGES)
+    assert len(m) >= 1500 and set(m["lang"]) == {"fa", "ar"} and m["text"].is_unique
+    for col in ("effort", "loyalty"):
+        assert (m[col] != "none").sum() >= 300, col
