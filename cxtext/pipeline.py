@@ -405,9 +405,9 @@ class Analyzer:
         the phrases already cover (support chats, delivery complaints) it added
         only false alarms on the CX dev set. The caller passes no head scores
         for a text whose effort, loyalty or churn phrase already says what it
-        is about («حذرت أصحابي منهم»): there the head's guess was "staff" 19
-        times in 21 on the hand-written sets, wrongly. An aspect's sentiment is
-        that of the clauses holding its evidence."""
+        is about («حذرت أصحابي منهم»): on the hand-written sets the head's
+        guesses were "staff" 20 times, 19 of them wrong, mostly in such texts.
+        An aspect's sentiment is that of the clauses holding its evidence."""
         def add(name: str, a: int, b: int, ci: Optional[int]) -> None:
             slot = found.setdefault(name, {"evidence": [], "probs": []})
             slot["evidence"].append(self._evidence(p, a, b))

@@ -97,6 +97,8 @@ def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
             if not line.strip():
                 continue
             r = json.loads(line)
+            if not isinstance(r.get("text"), str) or not r["text"].strip():
+                raise InvalidInputError(f"{f}:{n}: a message needs a non-empty \"text\"")
             if r.get("effort") not in EFFORT_LABELS or r.get("loyalty") not in LOYALTY_LABELS:
                 raise InvalidInputError(f"{f}:{n}: effort must be one of {list(EFFORT_LABELS)} and loyalty one of "
                                         f"{list(LOYALTY_LABELS)}")

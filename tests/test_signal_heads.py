@@ -273,6 +273,9 @@ def test_signal_messages_reject_labels_that_are_not_ours(tmp_path):
     _write_messages(tmp_path / "m", [{"lang": "fa", "text": "سه بار زنگ زدم", "effort": "hard", "loyalty": "none"}])
     with pytest.raises(InvalidInputError, match="effort must be one of"):
         signal_messages(tmp_path / "m")
+    _write_messages(tmp_path / "e", [{"lang": "fa", "text": " ", "effort": "none", "loyalty": "none"}])
+    with pytest.raises(InvalidInputError, match="non-empty"):
+        signal_messages(tmp_path / "e")
     with pytest.raises(InvalidInputError, match="not a folder"):
         signal_messages(tmp_path / "nowhere")
     assert signal_messages(None).empty
