@@ -76,7 +76,9 @@ SIGNAL_SETTLES_BELOW = 0.6
 
 def settle_sentiment(label: str, probs: Mapping[str, float], signals: CXSignals) -> str:
     """The sentiment label served for a text: the head's (or clauses') label,
-    unless the text's effort or loyalty states a side (``signal_polarity``)
+    unless the effort or loyalty its phrases state takes a side (``signal_polarity``
+    of ``signals`` derived from phrases alone, not from learned effort or
+    loyalty heads)
     and the label is ``neutral``, or is the opposite side with the head unsure
     of it («التسجيل كله ما أخذ خمس دقايق» read negative at 0.53). ``mixed``
     stays: a mixed text may well state a signal for one of its sides."""

@@ -163,3 +163,25 @@ def test_an_unsure_label_yields_to_the_opposite_signal_a_confident_one_does_not(
     assert tiny_analyzer("I ordered a lamp on Monday").sentiment.label == "negative"
     monkeypatch.setattr(tiny_analyzer.heads, "predict", head_says([0.9, 0.05, 0.05, 0.0]))
     assert tiny_analyzer("signup was quick and easy").sentiment.label == "negative"
+
+
+def test_a_learned_loyalty_does_not_settle_sentiment_a_phrase_does(tiny_analyzer, monkeypatch):
+    from cxtext.heads import HeadSpec
+
+    predict = tiny_analyzer.heads.predict
+
+    tasks = tiny_analyzer.heads.tasks
+
+    def with_loyalty(x):  # the tiny heads plus a loyalty head that is sure of a promoter
+        spec = tasks.pop("loyalty", None)
+        out = predict(x)
+        tasks["loyalty"] = spec
+        out["sentiment"] = np.tile(np.array([0.55, 0.2, 0.25, 0.0], np.float32), (len(x), 1))
+        out["loyalty"] = np.tile(np.array([0.95, 0.03, 0.02], np.float32), (len(x), 1))
+        return out
+
+    monkeypatch.setitem(tasks, "loyalty", HeadSpec(["promoter", "detractor", "none"]))
+    monkeypatch.setattr(tiny_analyzer.heads, "predict", with_loyalty)
+    r = tiny_analyzer("I ordered a lamp on Monday")
+    assert r.cx.loyalty == "promoter" and r.sentiment.label == "negative"  # the head's promoter settles nothing
+    assert tiny_analyzer("I will order again").sentiment.label == "positive"  # the phrase's does
