@@ -58,9 +58,23 @@ def signal_polarity(signals: CXSignals) -> Optional[str]:
     promoter, None when they say nothing or disagree. The analyzer lets it
     settle a text the sentiment head calls neutral: «سه بار زنگ زدم» or
     «آخر مرة أطلب منهم» is a complaint, however flat its words."""
-    neg = signals.effort == "high" or signals.loyalty == "detractor"
-    pos = signals.effort == "low" or signals.loyalty == "promoter"
+    return polarity_of(signals.effort, signals.loyalty)
+
+
+def polarity_of(effort: Optional[str], loyalty: Optional[str]) -> Optional[str]:
+    """``signal_polarity`` for an effort and a loyalty value."""
+    neg = effort == "high" or loyalty == "detractor"
+    pos = effort == "low" or loyalty == "promoter"
     return "negative" if neg and not pos else "positive" if pos and not neg else None
+
+
+def stated_signals(signals: Mapping[str, Sequence[Evidence]]) -> tuple[Optional[str], Optional[str]]:
+    """Effort and loyalty as a text's phrases state them: high beats low, a
+    detractor or churn phrase beats a promoter one, None where no phrase speaks."""
+    effort = "high" if signals.get("effort_high") else ("low" if signals.get("effort_low") else None)
+    loyalty = ("detractor" if (signals.get("loyalty_detractor") or signals.get("churn"))
+               else ("promoter" if signals.get("loyalty_promoter") else None))
+    return effort, loyalty
 
 
 # A learned effort or loyalty head speaks only where no phrase does, and only
@@ -74,15 +88,14 @@ HEAD_SIGNAL_MIN = 0.8
 SIGNAL_SETTLES_BELOW = 0.6
 
 
-def settle_sentiment(label: str, probs: Mapping[str, float], signals: CXSignals) -> str:
+def settle_sentiment(label: str, probs: Mapping[str, float], side: Optional[str]) -> str:
     """The sentiment label served for a text: the head's (or clauses') label,
-    unless the effort or loyalty its phrases state takes a side (``signal_polarity``
-    of ``signals`` derived from phrases alone, not from learned effort or
-    loyalty heads)
-    and the label is ``neutral``, or is the opposite side with the head unsure
-    of it («التسجيل كله ما أخذ خمس دقايق» read negative at 0.53). ``mixed``
+    unless ``side``, the polarity the effort or loyalty of its phrases states
+    (``polarity_of(*stated_signals(...))``; not learned effort or loyalty
+    heads, which read the same embedding as the sentiment head), is set and
+    the label is ``neutral``, or is the opposite side with the head unsure of
+    it («التسجيل كله ما أخذ خمس دقايق» read negative at 0.53). ``mixed``
     stays: a mixed text may well state a signal for one of its sides."""
-    side = signal_polarity(signals)
     if side is None or label in (side, "mixed"):
         return label
     if label == "neutral" or probs.get(label, 0.0) < SIGNAL_SETTLES_BELOW:
@@ -104,19 +117,14 @@ def derive(
     ``head_probs`` holds optional learned heads (``effort``, ``loyalty``, ``csat``, ``nps``).
     """
     head_probs = head_probs or {}
-    high = list(signals.get("effort_high", ()))
-    low = list(signals.get("effort_low", ()))
-    prom = list(signals.get("loyalty_promoter", ()))
-    det = list(signals.get("loyalty_detractor", ()))
     churn = list(signals.get("churn", ()))
 
-    effort = "high" if high else ("low" if low else None)
+    effort, loyalty = stated_signals(signals)
     if effort is None and "effort" in head_probs:
         hp = head_probs["effort"]
         best = max(hp, key=hp.get)
         effort = best if best in ("high", "low") and hp[best] >= HEAD_SIGNAL_MIN else None
 
-    loyalty = "detractor" if (det or churn) else ("promoter" if prom else None)
     if loyalty is None and "loyalty" in head_probs:
         lp = head_probs["loyalty"]
         best = max(lp, key=lp.get)
@@ -152,8 +160,8 @@ def derive(
     else:
         nps_class = nps_rule(loyalty, sentiment)
 
-    evidence = {k: tuple(v) for k, v in (("effort_high", high), ("effort_low", low), ("loyalty_promoter", prom),
-                                          ("loyalty_detractor", det), ("churn", churn)) if v}
+    evidence = {k: tuple(signals[k]) for k in ("effort_high", "effort_low", "loyalty_promoter", "loyalty_detractor",
+                                               "churn") if signals.get(k)}
     for stage in ("pre_purchase", "purchase", "post_purchase"):
         ev = signals.get(f"journey_{stage}", ())
         if ev:

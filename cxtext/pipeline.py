@@ -97,6 +97,12 @@ def find_signals(taxonomy, norm_text: str, lang: str) -> list[tuple[str, int, in
     return out
 
 
+def silences_aspect_head(found: Sequence[tuple[str, int, int]]) -> bool:
+    """Whether ``find_signals``' matches include one that says what the text
+    is about (``HEAD_SILENCING_SIGNALS``), so the aspect head is not consulted."""
+    return any(key in HEAD_SILENCING_SIGNALS for key, _a, _b in found)
+
+
 def detect_and_normalize(text: str, lang: Optional[str] = None):
     """The language (given, or detected with its confidence) and the text
     normalized for it: the one preprocessing step of the analyzer and trainer."""
@@ -365,8 +371,7 @@ class Analyzer:
 
         found_signals = find_signals(self.taxonomy, norm.text, p.lang)
         # the aspect head speaks only in a text no phrase explains (see _aspects)
-        head_asp = doc_p["aspects"][k] if "aspects" in doc_p and not any(
-            key in HEAD_SILENCING_SIGNALS for key, _a, _b in found_signals) else None
+        head_asp = doc_p["aspects"][k] if "aspects" in doc_p and not silences_aspect_head(found_signals) else None
         aspects = self._aspects(p, clp, head_asp, cla)
         signals: dict[str, list[Evidence]] = {}
         for key, a, b in found_signals:
@@ -377,8 +382,7 @@ class Analyzer:
         cxs = cx_rules.derive(sp, ep, stages, signals, extra)
         # only what the text's phrases state settles its sentiment: the effort and loyalty heads read
         # the same embedding as the sentiment head (fed their guesses, DeepSentiPers-3 fell 1.5 points)
-        stated = cxs if not {"effort", "loyalty"} & set(extra) else cx_rules.derive(sp, ep, stages, signals)
-        sent_label = cx_rules.settle_sentiment(sent_label, sp, stated)
+        sent_label = cx_rules.settle_sentiment(sent_label, sp, cx_rules.polarity_of(*cx_rules.stated_signals(signals)))
         return Analysis(
             id=p.id, text=p.original, lang=p.lang, lang_confidence=p.lang_conf,
             sentiment=Prediction(sent_label, sp), emotion=Prediction(max(ep, key=ep.get), ep),

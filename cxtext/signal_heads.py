@@ -116,7 +116,7 @@ def quiet_reviews(df: pd.DataFrame, taxonomy, per_lang: int) -> list:
     """Index labels of up to ``per_lang`` review rows per language (rows with
     no effort/loyalty label yet, in a fixed shuffled order) in which the
     engine finds no phrase of ``pipeline.HEAD_SILENCING_SIGNALS``."""
-    from .pipeline import HEAD_SILENCING_SIGNALS, detect_and_normalize, find_signals
+    from .pipeline import detect_and_normalize, find_signals, silences_aspect_head
 
     pool = df[df["effort"].isna() & df["loyalty"].isna()].sample(frac=1, random_state=0)
     kept: dict[str, list] = {}
@@ -124,7 +124,7 @@ def quiet_reviews(df: pd.DataFrame, taxonomy, per_lang: int) -> list:
         lang, _conf, norm = detect_and_normalize(str(text), lang if isinstance(lang, str) else None)
         if len(kept.setdefault(lang, [])) >= per_lang:
             continue
-        if not any(k in HEAD_SILENCING_SIGNALS for k, _a, _b in find_signals(taxonomy, norm.text, lang)):
+        if not silences_aspect_head(find_signals(taxonomy, norm.text, lang)):
             kept[lang].append(idx)
     return [i for rows in kept.values() for i in rows]
 
@@ -215,14 +215,13 @@ def phrase_aspects(taxonomy, texts, langs) -> tuple[list[set], list[bool]]:
     matches them (after its language detection and normalization), and
     whether the engine would consult the aspect head there: no aspect phrase
     and no signal phrase in ``pipeline.HEAD_SILENCING_SIGNALS``."""
-    from .pipeline import HEAD_SILENCING_SIGNALS, detect_and_normalize, find_signals, match_langs
+    from .pipeline import detect_and_normalize, find_signals, match_langs, silences_aspect_head
 
     hits, head_speaks = [], []
     for t, l in zip(texts, langs):
         lang, _conf, norm = detect_and_normalize(str(t), l if isinstance(l, str) else None)
         hits.append({m.key for m in taxonomy.aspect_matcher.find(norm.text, match_langs(lang))})
-        head_speaks.append(not hits[-1] and not any(
-            key in HEAD_SILENCING_SIGNALS for key, _a, _b in find_signals(taxonomy, norm.text, lang)))
+        head_speaks.append(not hits[-1] and not silences_aspect_head(find_signals(taxonomy, norm.text, lang)))
     return hits, head_speaks
 
 

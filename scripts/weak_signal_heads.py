@@ -35,12 +35,13 @@ from cxtext import cx  # noqa: E402
 from cxtext.evaluate import evaluate_devset  # noqa: E402
 from cxtext.heads import Heads, HeadSpec  # noqa: E402
 from cxtext.pipeline import detect_and_normalize, encoder_for, find_signals  # noqa: E402
+from cxtext.registry import EFFORT_LABELS, LOYALTY_LABELS  # noqa: E402
 from cxtext.settings import default_cache_dir  # noqa: E402
 from cxtext.taxonomy import load_taxonomy, taxonomy_path  # noqa: E402
 from cxtext.train import (TrainConfig, _dev_mask, copy_companions, default_corpus, feature_dir,  # noqa: E402
                           featurize, fit_heads)
 
-SIGNALS = {"effort": ("high", "low", "none"), "loyalty": ("promoter", "detractor", "none")}
+SIGNALS = {"effort": EFFORT_LABELS, "loyalty": LOYALTY_LABELS}
 DEVSETS = ("cx_dev", "cx_paraphrase")
 
 

@@ -77,9 +77,9 @@ UNSURE_NEG = {"negative": 0.53, "neutral": 0.21, "positive": 0.25, "mixed": 0.01
     ("positive", POS, {}, "positive"),
 ])
 def test_settle_sentiment(label, probs, signals, served):
-    assert settle_sentiment(label, probs, derive(probs, CALM, [], signals)) == served
+    assert settle_sentiment(label, probs, signal_polarity(derive(probs, CALM, [], signals))) == served
 
 
 def test_settle_sentiment_threshold_is_strict():
     at = {"negative": SIGNAL_SETTLES_BELOW, "neutral": 0.2, "positive": 0.2, "mixed": 0.0}
-    assert settle_sentiment("negative", at, derive(at, CALM, [], {"effort_low": EV})) == "negative"
+    assert settle_sentiment("negative", at, signal_polarity(derive(at, CALM, [], {"effort_low": EV}))) == "negative"
