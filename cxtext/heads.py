@@ -27,6 +27,9 @@ from .errors import ModelNotFoundError
 
 HEADS_JSON = "heads.json"
 HEADS_WEIGHTS = "heads.safetensors"
+# task: (its head for customer feedback, the sigmoid head that says how much a text is customer feedback).
+# Where a model has both, ``Heads.predict`` serves task = g * feedback head + (1 - g) * task head (see cx_emotion).
+BLENDED_HEADS = {"emotion": ("emotion_cx", "domain")}
 
 
 @dataclass
@@ -113,7 +116,8 @@ class Heads:
         return d
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """Probabilities per task for L2-normalized embeddings ``x`` (n, dim)."""
+        """Probabilities per task for L2-normalized embeddings ``x`` (n, dim),
+        with the blends of ``BLENDED_HEADS`` applied."""
         import torch
 
         if len(x) == 0:
@@ -125,6 +129,10 @@ class Heads:
             z = logits[t] / max(s.temperature, 1e-3)
             p = torch.sigmoid(z) if s.type == "sigmoid" else torch.softmax(z, dim=-1)
             out[t] = p.numpy()
+        for task, (feedback, gate) in BLENDED_HEADS.items():
+            if task in out and feedback in out and gate in out:
+                g = out[gate][:, :1]
+                out[task] = g * out[feedback] + (1.0 - g) * out[task]
         return out
 
 

@@ -23,6 +23,7 @@ CSAT_LABELS = ("1", "2", "3", "4", "5")  # stars
 NPS_LABELS = ("promoter", "passive", "detractor")
 EFFORT_LABELS = ("high", "low", "none")  # customer effort stated in the text; none: not stated
 LOYALTY_LABELS = ("promoter", "detractor", "none")  # loyalty intent stated in the text
+DOMAIN_LABELS = ("customer_feedback",)  # the domain head: a review or CX message, not a general post
 TASK_LABELS: dict[str, tuple[str, ...]] = {
     "sentiment": SENTIMENT_LABELS,
     "emotion": EMOTION_LABELS,

@@ -8,6 +8,7 @@ emotion, so one encoder pass still feeds every head.
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
 | ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's 1,538 or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
+| ``emotion_cx``, ``domain`` (with messages that carry an ``emotion``) | the seven emotions; customer_feedback | emotion-labelled CX messages, and the ``emotion`` head's own training texts (distillation; the domain head's "not feedback" side) | see ``cx_emotion``: the analyzer's emotion is the two emotion heads blended by the domain head |
 
 The ``nps`` head is fitted only on request (``tasks``): on Digikala's test
 split it beats the sentiment rule (macro-F1 0.51 vs 0.36), but Digikala buyers
@@ -31,16 +32,19 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
+from .cx_emotion import emotion_indices, fit_cx_heads
 from .datasets import LABEL_MAPS
 from .heads import Heads, HeadSpec
 from .metrics import f1_from_counts
-from .registry import CSAT_LABELS, EFFORT_LABELS, LOYALTY_LABELS, NPS_LABELS
+from .registry import CSAT_LABELS, EFFORT_LABELS, EMOTION_LABELS, LOYALTY_LABELS, NPS_LABELS
 
 ASPECT_SOURCES = ("ar_semeval2016_absa_hotels", "fa_parsinlu_sentiment")
 CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
 NPS_SOURCES = ("fa_digikala_comments_small",)
-SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty")  # the heads this module owns
-DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty")
+SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty", "emotion_cx", "domain")  # the heads this module owns
+DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty", "emotion_cx", "domain")
+CX_EMOTION_TASKS = ("emotion_cx", "domain")  # fitted together, from the emotion head (cx_emotion)
+MESSAGE_LABELS = {"effort": EFFORT_LABELS, "loyalty": LOYALTY_LABELS, "emotion": EMOTION_LABELS}
 # The project's labelled CX messages (a source checkout has them; they are not installed with the package)
 PROJECT_MESSAGES = Path(__file__).resolve().parents[1] / "models" / "signal_train"
 DEFAULT_MESSAGES = PROJECT_MESSAGES if PROJECT_MESSAGES.is_dir() else None
@@ -76,6 +80,8 @@ def signal_corpus(data_dir=None, messages_dir: Optional[Path] = None) -> tuple[p
         out["nps"] = df["source_label"].astype(str).map(RECOMMEND_AS_NPS) if name in NPS_SOURCES else None
         out["effort"] = None
         out["loyalty"] = None
+        out["emotion"] = None
+        out["message"] = False
         frames.append(out)
     frames.append(signal_messages(messages_dir))
     df = pd.concat(frames, ignore_index=True)
@@ -84,9 +90,10 @@ def signal_corpus(data_dir=None, messages_dir: Optional[Path] = None) -> tuple[p
 
 
 def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
-    """Labelled CX messages (``text``, ``lang``, ``effort``, ``loyalty``) from
-    every ``*.jsonl`` in ``messages_dir`` (none when it is None), in the shape
-    of ``signal_corpus``."""
+    """Labelled CX messages from every ``*.jsonl`` in ``messages_dir`` (none
+    when it is None), in the shape of ``signal_corpus``: ``text``, ``lang``
+    and any of ``effort``, ``loyalty`` and ``emotion`` (``MESSAGE_LABELS``);
+    a label a message does not carry is unknown for it, not "none"."""
     from .errors import InvalidInputError
 
     rows = []
@@ -99,16 +106,19 @@ def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
             r = json.loads(line)
             if not isinstance(r.get("text"), str) or not r["text"].strip():
                 raise InvalidInputError(f"{f}:{n}: a message needs a non-empty \"text\"")
-            if r.get("effort") not in EFFORT_LABELS or r.get("loyalty") not in LOYALTY_LABELS:
-                raise InvalidInputError(f"{f}:{n}: effort must be one of {list(EFFORT_LABELS)} and loyalty one of "
-                                        f"{list(LOYALTY_LABELS)}")
+            if not any(k in r for k in MESSAGE_LABELS):
+                raise InvalidInputError(f"{f}:{n}: a message needs at least one of {list(MESSAGE_LABELS)}")
+            for k, labels in MESSAGE_LABELS.items():
+                if k in r and r[k] not in labels:
+                    raise InvalidInputError(f"{f}:{n}: {k} must be one of {list(labels)}, not {r[k]!r}")
             rows.append({"text": str(r["text"]), "lang": r.get("lang"), "dataset": f.stem,
-                         "effort": r["effort"], "loyalty": r["loyalty"]})
-    out = pd.DataFrame(rows, columns=["text", "lang", "dataset", "effort", "loyalty"])
+                         **{k: r.get(k) for k in MESSAGE_LABELS}})
+    out = pd.DataFrame(rows, columns=["text", "lang", "dataset", *MESSAGE_LABELS])
     out["aspects"] = None
     out["annotated"] = [[] for _ in range(len(out))]
     out["csat"] = None
     out["nps"] = None
+    out["message"] = True
     return out
 
 
@@ -118,7 +128,10 @@ def quiet_reviews(df: pd.DataFrame, taxonomy, per_lang: int) -> list:
     engine finds no phrase of ``pipeline.HEAD_SILENCING_SIGNALS``."""
     from .pipeline import detect_and_normalize, find_signals, silences_aspect_head
 
-    pool = df[df["effort"].isna() & df["loyalty"].isna()].sample(frac=1, random_state=0)
+    unlabelled = df["effort"].isna() & df["loyalty"].isna()
+    if "message" in df:  # a message labelled only with its emotion is not a review
+        unlabelled &= ~df["message"].eq(True)
+    pool = df[unlabelled].sample(frac=1, random_state=0)
     kept: dict[str, list] = {}
     for idx, text, lang in zip(pool.index, pool["text"], pool["lang"]):
         lang, _conf, norm = detect_and_normalize(str(text), lang if isinstance(lang, str) else None)
@@ -193,7 +206,11 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
            "nps": HeadSpec(list(NPS_LABELS)), "effort": HeadSpec(list(EFFORT_LABELS)),
            "loyalty": HeadSpec(list(LOYALTY_LABELS))}
     y = signal_labels(df, aspect_names)
-    wanted = tuple(t for t in wanted if (y[t] >= 0).any() or t in ("aspects", "csat"))  # no messages: no head
+    y_emotion = emotion_indices(df["emotion"]) if "emotion" in df else np.full(len(df), -1)
+    # no emotion-labelled messages, or no emotion head to start from: no emotion_cx and domain heads
+    fit_cx = bool(set(wanted) & set(CX_EMOTION_TASKS)) and (y_emotion >= 0).any() and "emotion" in init.tasks
+    wanted = tuple(t for t in wanted if t not in CX_EMOTION_TASKS  # no messages: no head
+                   and ((y[t] >= 0).any() or t in ("aspects", "csat")))
     tasks.update({t: new[t] for t in wanted})
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
     module, metrics = fit_heads(X, y, tasks, dev, cfg, init=init, keep=keep)
@@ -201,6 +218,10 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
         tax = load_taxonomy(taxonomy_path(models_dir))
         metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"], dev,
                                                     df, tax))
+    if fit_cx:
+        fitted = fit_cx_heads(init, encoder, feature_dir(cache, encoder), X, dev, y_emotion, data_dir, cfg, log_fn)
+        for t in CX_EMOTION_TASKS:
+            module.heads[t], tasks[t], metrics[t] = fitted[t]
     meta = dict(init.meta)
     meta.setdefault("metrics", {}).setdefault("dev", {}).update(metrics)
     meta["signal_heads"] = {"rows": {k: int(v) for k, v in df["dataset"].value_counts().items()},

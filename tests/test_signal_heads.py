@@ -298,6 +298,93 @@ def test_the_project_messages_are_the_default_and_well_formed():
     from cxtext.signal_heads import DEFAULT_MESSAGES, signal_messages
 
     m = signal_messages(DEFAULT_MESSAGES)
-    assert len(m) >= 1500 and set(m["lang"]) == {"fa", "ar"} and m["text"].is_unique
+    assert len(m) >= 2400 and set(m["lang"]) == {"fa", "ar"} and m["text"].is_unique
     for col in ("effort", "loyalty"):
-        assert (m[col] != "none").sum() >= 300, col
+        assert m[col].notna().sum() >= 1500 and (m[col].notna() & (m[col] != "none")).sum() >= 300, col
+    emotions = m["emotion"].dropna()
+    assert len(emotions) >= 900 and emotions.value_counts().min() >= 60  # every emotion, the rare ones too
+
+
+def test_messages_may_carry_emotion_alone_and_are_never_quiet_reviews(tmp_path):
+    from cxtext.errors import InvalidInputError
+    from cxtext.signal_heads import quiet_reviews, signal_messages
+    from cxtext.taxonomy import load_taxonomy
+
+    _write_messages(tmp_path / "m", [{"lang": "en", "text": "where is my order?", "emotion": "neutral"},
+                                     {"lang": "en", "text": "called 5 times", "effort": "high", "loyalty": "none"}])
+    m = signal_messages(tmp_path / "m")
+    assert m["emotion"].tolist() == ["neutral", None] and m["effort"].tolist() == [None, "high"]
+    assert m["message"].all()
+    # an emotion-only message has no effort or loyalty label, but it is not a review to take as "none"
+    assert quiet_reviews(m, load_taxonomy("models/taxonomy.json"), per_lang=5) == []
+    _write_messages(tmp_path / "bad", [{"lang": "fa", "text": "عالی", "emotion": "happy"}])
+    with pytest.raises(InvalidInputError, match="emotion must be one of"):
+        signal_messages(tmp_path / "bad")
+    _write_messages(tmp_path / "none", [{"lang": "fa", "text": "عالی", "sentiment": "positive"}])
+    with pytest.raises(InvalidInputError, match="at least one of"):
+        signal_messages(tmp_path / "none")
+
+
+def test_emotion_is_the_feedback_head_where_the_domain_head_says_feedback(tmp_path):
+    from cxtext.heads import Heads, HeadSpec, build_module
+    from cxtext.registry import EMOTION_LABELS
+
+    torch.manual_seed(0)
+    tasks = {"emotion": HeadSpec(list(EMOTION_LABELS)), "emotion_cx": HeadSpec(list(EMOTION_LABELS)),
+             "domain": HeadSpec(["customer_feedback"], "sigmoid")}
+    module = build_module(8, 0, tasks)
+    x = np.random.default_rng(0).normal(size=(5, 8)).astype(np.float32)
+    plain = Heads(build_module(8, 0, {"emotion": tasks["emotion"]}), {"emotion": tasks["emotion"]}, {"dim": 8})
+    plain.module.heads["emotion"].load_state_dict(module.heads["emotion"].state_dict())
+    heads = Heads(module, tasks, {"dim": 8})
+    for bias, expect in ((30.0, "emotion_cx"), (-30.0, None)):
+        with torch.no_grad():
+            module.heads["domain"].weight.zero_()
+            module.heads["domain"].bias.fill_(bias)
+        p = heads.predict(x)
+        want = p[expect] if expect else plain.predict(x)["emotion"]
+        assert np.allclose(p["emotion"], want, atol=1e-6)
+    with torch.no_grad():
+        module.heads["domain"].bias.fill_(0.0)  # g = 0.5: the mean of the two readings
+    p = heads.predict(x)
+    assert np.allclose(p["emotion"], 0.5 * p["emotion_cx"] + 0.5 * plain.predict(x)["emotion"], atol=1e-6)
+    assert np.allclose(p["emotion"].sum(1), 1.0, atol=1e-5)
+
+
+def test_cx_emotion_heads_come_from_emotion_labelled_messages(tmp_path, tiny_models, monkeypatch):
+    from cxtext import cx_emotion, signal_heads
+    from cxtext.heads import Heads
+    from cxtext.train import TrainConfig
+
+    texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
+    n = len(texts)
+    df = pd.DataFrame({"text": texts, "lang": [None] * n, "dataset": ["x"] * n, "aspects": [set()] * n,
+                       "annotated": [["delivery"]] * n, "csat": [str(1 + i % 5) for i in range(n)], "nps": [None] * n,
+                       "effort": [None] * n, "loyalty": [None] * n, "emotion": [None] * n, "message": [False] * n})
+    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (
+        pd.concat([df, signal_heads.signal_messages(messages_dir)], ignore_index=True), ["delivery"]))
+    tweets = pd.DataFrame({"text": [f"what a day {i} lol" for i in range(40)] + [f"so sad about the news {i}"
+                                                                                for i in range(40)],
+                           "lang": ["en"] * 80, "task": ["emotion"] * 80, "label": ["joy"] * 40 + ["sadness"] * 40,
+                           "dataset": ["t"] * 80})
+    monkeypatch.setattr(cx_emotion, "emotion_texts", lambda data_dir=None, seed=0: tweets)
+    msgs = tmp_path / "msgs"
+    _write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "emotion": e} for i in range(8)
+                           for t, e in (("where is my order?", "neutral"), ("you charged me twice!!", "anger"),
+                                        ("thank you, perfect service", "joy"))])
+    metrics = signal_heads.fit_signal_heads(tiny_models, tmp_path / "a", cache_dir=tmp_path / "cache",
+                                            cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs,
+                                            review_negatives=0)
+    assert metrics["emotion_cx"]["train_messages"] + metrics["emotion_cx"]["dev_messages"] == 24
+    assert metrics["domain"]["train_rows"] + metrics["domain"]["dev_rows"] == n + 24 + 80
+    start, heads = Heads.load(tiny_models), Heads.load(tmp_path / "a")
+    assert heads.tasks["emotion_cx"].labels == start.tasks["emotion"].labels
+    assert heads.tasks["domain"].labels == ["customer_feedback"] and not heads.tasks["domain"].thresholds
+    assert not {"effort", "loyalty"} & set(heads.tasks)  # the messages label no effort or loyalty
+    for k, v in start.module.heads["emotion"].state_dict().items():  # the tweet reading stays as it was
+        assert torch.equal(v, heads.module.heads["emotion"].state_dict()[k])
+    assert any(not torch.equal(v, heads.module.heads["emotion_cx"].state_dict()[k])
+               for k, v in start.module.heads["emotion"].state_dict().items())
+    signal_heads.fit_signal_heads(tiny_models, tmp_path / "b", cache_dir=tmp_path / "cache",
+                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=None)
+    assert not {"emotion_cx", "domain"} & set(Heads.load(tmp_path / "b").tasks)
