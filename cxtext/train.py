@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError
-from .heads import Heads, HeadSpec, build_module
+from .heads import BLENDED_HEADS, Heads, HeadSpec, build_module
 from .metrics import f1_from_counts
 from .registry import EMOTION_LABELS, SENTIMENT_LABELS, TASK_LABELS
 
@@ -500,7 +500,11 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     if encoder.hidden_size != init.dim:
         raise InvalidInputError(f"starting heads expect {init.dim}-dim embeddings, base {src} gives {encoder.hidden_size}")
     X = featurize(encoder, df["text"].astype(str).tolist(), None, feature_dir(cache, encoder))
-    tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()}
+    # a head blended into the task being retrained (BLENDED_HEADS: emotion_cx into emotion) would mix the
+    # starting model's reading into the user's; it goes, so the user's head alone is served
+    blended = set(BLENDED_HEADS.get(task, ()))
+    tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()
+             if t not in blended}
     tasks.setdefault(task, HeadSpec(list(TASK_LABELS[task])))  # a task the starting model has no head for
     keep = [t for t in tasks if t != task]
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed) if len(df) >= 50 else np.zeros(len(df), bool)

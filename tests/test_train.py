@@ -46,3 +46,27 @@ def test_bad_user_labels_are_a_clear_error(tmp_path, tiny_models):
         train_user(data, "t", "l", "sentiment", tmp_path / "o", start=tiny_models, cache_dir=tmp_path / "c")
     with pytest.raises(InvalidInputError, match="task"):
         train_user(data, "t", "l", "topic", tmp_path / "o", start=tiny_models, cache_dir=tmp_path / "c")
+
+
+def test_a_user_emotion_head_is_served_alone_not_blended_with_ours(tmp_path, tiny_models):
+    from cxtext.heads import Heads, HeadSpec, build_module
+    from cxtext.registry import EMOTION_LABELS
+    from cxtext.train import TrainConfig, train_user
+
+    start = Heads.load(tiny_models)  # the tiny models plus the CX emotion heads the defaults have
+    tasks = dict(start.tasks, emotion_cx=HeadSpec(list(EMOTION_LABELS)), domain=HeadSpec(["customer_feedback"], "sigmoid"))
+    module = build_module(32, 16, tasks)
+    for t in start.tasks:
+        module.heads[t].load_state_dict(start.module.heads[t].state_dict())
+    with_cx = tmp_path / "with_cx"
+    Heads(module, tasks, dict(start.meta)).save(with_cx)
+    (with_cx / "taxonomy.json").write_text((tiny_models / "taxonomy.json").read_text(encoding="utf-8"), encoding="utf-8")
+    data = tmp_path / "emo.csv"
+    pd.DataFrame([{"t": f"{x} {i}", "l": l} for i in range(4) for x, l in
+                  [(p, "joy") for p in POS] + [(n, "anger") for n in NEG]]).to_csv(data, index=False)
+    train_user(data, "t", "l", "emotion", tmp_path / "mine", start=with_cx, cache_dir=tmp_path / "cache",
+               cfg=TrainConfig(epochs=5, hidden=16))
+    assert set(Heads.load(tmp_path / "mine").tasks) == {"sentiment", "emotion"}
+    train_user(data, "t", "l", "sentiment", tmp_path / "sent", label_map={"joy": "positive", "anger": "negative"},
+               start=with_cx, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=5, hidden=16))
+    assert {"emotion_cx", "domain"} <= set(Heads.load(tmp_path / "sent").tasks)  # another task keeps the blend
