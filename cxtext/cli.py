@@ -142,12 +142,14 @@ def train(
     label_map: Optional[str] = typer.Option(None, "--label-map", help="'theirs=ours,...', e.g. 'HAPPY=positive,SAD=negative'"),
     start: Optional[str] = typer.Option(None, "--start", help="Heads to start from (default: shipped models/)."),
     defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
-    signals: bool = typer.Option(False, "--signals", help="Refit only the aspect and CSAT heads of --start "
-                                                          "(default: shipped models/) on its encoder, from --data-dir."),
+    signals: bool = typer.Option(False, "--signals", help="Refit only the heads fitted on the frozen encoder of "
+                                                          "--start (default: shipped models/): aspects and CSAT from "
+                                                          "--data-dir, effort, loyalty and the CX emotion heads from "
+                                                          "--messages."),
     messages: Optional[str] = typer.Option(None, "--messages", help="With --signals: the folder of labelled CX messages "
-                                           "(JSONL: text, lang, effort high/low/none, loyalty promoter/detractor/none) "
-                                           "for the effort and loyalty heads (default: the project's models/signal_train; "
-                                           "'none': no such heads)."),
+                                           "(JSONL: text, lang, and any of effort high/low/none, loyalty "
+                                           "promoter/detractor/none, emotion) for the effort, loyalty and CX emotion "
+                                           "heads (default: the project's models/signal_train; 'none': no such heads)."),
     review_negatives: int = typer.Option(150, "--review-negatives", min=0,
                                          help="With --messages: review texts per language with no effort or loyalty "
                                               "phrase, taught as 'none' beside the messages."),
