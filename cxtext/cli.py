@@ -148,8 +148,9 @@ def train(
                                                           "--messages."),
     messages: Optional[str] = typer.Option(None, "--messages", help="With --signals: the folder of labelled CX messages "
                                            "(JSONL: text, lang, and any of effort high/low/none, loyalty "
-                                           "promoter/detractor/none, emotion) for the effort, loyalty and CX emotion "
-                                           "heads (default: the project's models/signal_train; 'none': no such heads)."),
+                                           "promoter/detractor/none, emotion, aspects) for the effort, loyalty, CX "
+                                           "emotion and aspect heads (default: the project's models/signal_train; "
+                                           "'none': none of them)."),
     review_negatives: int = typer.Option(150, "--review-negatives", min=0,
                                          help="With --messages: review texts per language with no effort or loyalty "
                                               "phrase, taught as 'none' beside the messages."),

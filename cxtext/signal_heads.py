@@ -85,15 +85,19 @@ def signal_corpus(data_dir=None, messages_dir: Optional[Path] = None) -> tuple[p
         frames.append(out)
     frames.append(signal_messages(messages_dir))
     df = pd.concat(frames, ignore_index=True)
-    aspect_names = sorted({a for ann in df["annotated"] for a in ann})
+    # the head's aspects are those the review datasets annotate; labelled messages train and tune it on them
+    aspect_names = sorted({a for ann, msg in zip(df["annotated"], df["message"]) if not msg for a in ann})
     return df, aspect_names
 
 
 def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
     """Labelled CX messages from every ``*.jsonl`` in ``messages_dir`` (none
     when it is None), in the shape of ``signal_corpus``: ``text``, ``lang``
-    and any of ``effort``, ``loyalty`` and ``emotion`` (``MESSAGE_LABELS``);
-    a label a message does not carry is unknown for it, not "none"."""
+    and any of ``effort``, ``loyalty`` and ``emotion`` (``MESSAGE_LABELS``)
+    and ``aspects`` (the taxonomy aspects it is about, names or
+    ``{"name": …}``; ``[]``: none, so every aspect is annotated for it); a
+    label a message does not carry is unknown for it, not "none"."""
+    from .taxonomy import ASPECTS
     from .errors import InvalidInputError
 
     rows = []
@@ -106,16 +110,21 @@ def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
             r = json.loads(line)
             if not isinstance(r.get("text"), str) or not r["text"].strip():
                 raise InvalidInputError(f"{f}:{n}: a message needs a non-empty \"text\"")
-            if not any(k in r for k in MESSAGE_LABELS):
-                raise InvalidInputError(f"{f}:{n}: a message needs at least one of {list(MESSAGE_LABELS)}")
+            if not any(k in r for k in (*MESSAGE_LABELS, "aspects")):
+                raise InvalidInputError(f"{f}:{n}: a message needs at least one of {[*MESSAGE_LABELS, 'aspects']}")
             for k, labels in MESSAGE_LABELS.items():
                 if k in r and r[k] not in labels:
                     raise InvalidInputError(f"{f}:{n}: {k} must be one of {list(labels)}, not {r[k]!r}")
+            aspects = None
+            if "aspects" in r:
+                names = [a.get("name") if isinstance(a, dict) else a for a in r["aspects"] or []]
+                if not isinstance(r["aspects"], list) or any(a not in ASPECTS for a in names):
+                    raise InvalidInputError(f"{f}:{n}: aspects must be a list of taxonomy aspects {list(ASPECTS)}")
+                aspects = set(names)
             rows.append({"text": str(r["text"]), "lang": r.get("lang"), "dataset": f.stem,
-                         **{k: r.get(k) for k in MESSAGE_LABELS}})
-    out = pd.DataFrame(rows, columns=["text", "lang", "dataset", *MESSAGE_LABELS])
-    out["aspects"] = None
-    out["annotated"] = [[] for _ in range(len(out))]
+                         **{k: r.get(k) for k in MESSAGE_LABELS}, "aspects": aspects,
+                         "annotated": list(ASPECTS) if aspects is not None else []})
+    out = pd.DataFrame(rows, columns=["text", "lang", "dataset", *MESSAGE_LABELS, "aspects", "annotated"])
     out["csat"] = None
     out["nps"] = None
     out["message"] = True
@@ -150,7 +159,8 @@ def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.nda
     A = np.full((len(df), len(aspect_names)), -1, dtype=np.int64)
     for i, (present, annotated) in enumerate(zip(df["aspects"], df["annotated"])):
         for a in annotated:
-            A[i, col[a]] = int(a in present)
+            if a in col:  # a message annotates aspects the head has not
+                A[i, col[a]] = int(a in present)
     y = {"aspects": A}
     for task, labels in (("csat", CSAT_LABELS), ("nps", NPS_LABELS), ("effort", EFFORT_LABELS),
                          ("loyalty", LOYALTY_LABELS)):

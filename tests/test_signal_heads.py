@@ -296,18 +296,22 @@ def test_quiet_reviews_skip_texts_that_state_effort_or_loyalty():
 
 def test_the_project_messages_are_the_default_and_well_formed():
     from cxtext.signal_heads import DEFAULT_MESSAGES, signal_messages
+    from cxtext.taxonomy import ASPECTS
 
     m = signal_messages(DEFAULT_MESSAGES)
-    assert len(m) >= 2400 and set(m["lang"]) == {"fa", "ar"} and m["text"].is_unique
+    assert len(m) >= 3100 and set(m["lang"]) == {"fa", "ar"} and m["text"].is_unique
     for col in ("effort", "loyalty"):
         assert m[col].notna().sum() >= 1500 and (m[col].notna() & (m[col] != "none")).sum() >= 300, col
     emotions = m["emotion"].dropna()
     assert len(emotions) >= 900 and emotions.value_counts().min() >= 60  # every emotion, the rare ones too
+    aspects = m["aspects"].dropna()
+    assert len(aspects) >= 700 and min(sum(a in x for x in aspects) for a in ASPECTS) >= 80  # every aspect
+    assert sum(not x for x in aspects) >= 50  # and messages about none
 
 
-def test_messages_may_carry_emotion_alone_and_are_never_quiet_reviews(tmp_path):
+def test_messages_carry_any_of_their_labels_and_are_never_quiet_reviews(tmp_path):
     from cxtext.errors import InvalidInputError
-    from cxtext.signal_heads import quiet_reviews, signal_messages
+    from cxtext.signal_heads import quiet_reviews, signal_labels, signal_messages
     from cxtext.taxonomy import load_taxonomy
 
     _write_messages(tmp_path / "m", [{"lang": "en", "text": "where is my order?", "emotion": "neutral"},
@@ -317,6 +321,15 @@ def test_messages_may_carry_emotion_alone_and_are_never_quiet_reviews(tmp_path):
     assert m["message"].all()
     # an emotion-only message has no effort or loyalty label, but it is not a review to take as "none"
     assert quiet_reviews(m, load_taxonomy("models/taxonomy.json"), per_lang=5) == []
+    _write_messages(tmp_path / "asp", [{"lang": "en", "text": "the courier was late", "aspects": [{"name": "delivery"}]},
+                                       {"lang": "en", "text": "hello there", "aspects": []}])
+    a = signal_messages(tmp_path / "asp")
+    assert a["aspects"].tolist() == [{"delivery"}, set()] and len(a["annotated"][1]) == 10  # labelled for every aspect
+    y = signal_labels(a, ["delivery", "staff"])["aspects"]
+    assert y.tolist() == [[1, 0], [0, 0]] and signal_labels(m, ["delivery"])["aspects"].tolist() == [[-1], [-1]]
+    _write_messages(tmp_path / "badasp", [{"lang": "en", "text": "x y", "aspects": ["parking"]}])
+    with pytest.raises(InvalidInputError, match="taxonomy aspects"):
+        signal_messages(tmp_path / "badasp")
     _write_messages(tmp_path / "bad", [{"lang": "fa", "text": "عالی", "emotion": "happy"}])
     with pytest.raises(InvalidInputError, match="emotion must be one of"):
         signal_messages(tmp_path / "bad")
