@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,10 @@ def fit_emotion_cx(init: Heads, X_other: np.ndarray, X_msgs: np.ndarray, y_msgs:
     from .train import _fit_temperature, _macro_f1, ece
 
     if list(init.tasks["emotion"].labels) != list(EMOTION_LABELS):
-        raise ValueError("the emotion head's labels are not the registry's EMOTION_LABELS")
+        from .errors import LabelMismatchError
+
+        raise LabelMismatchError(f"the emotion head of {init.path} has labels {init.tasks['emotion'].labels}, not "
+                                 f"{list(EMOTION_LABELS)}: start from models whose emotion head has ours")
     teacher = init.module.heads["emotion"].eval()
     head = copy.deepcopy(teacher)
     torch.manual_seed(seed)
@@ -156,9 +159,3 @@ def fit_cx_heads(init: Heads, encoder, features: Path, X_feedback: np.ndarray, d
                                         cfg.seed),
            "domain": fit_domain(X_feedback, X_other, dev_feedback, dev_other, cfg, int(init.meta.get("hidden", 0)))}
     return out
-
-
-def emotion_indices(labels: Sequence[Optional[str]]) -> np.ndarray:
-    """Label indices into EMOTION_LABELS, -1 where a message has none."""
-    idx = {l: i for i, l in enumerate(EMOTION_LABELS)}
-    return np.array([idx.get(v, -1) if isinstance(v, str) else -1 for v in labels], dtype=np.int64)

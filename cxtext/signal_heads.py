@@ -4,7 +4,7 @@ emotion, so one encoder pass still feeds every head.
 
 | head | labels | data (train/dev splits only) | how the labels are made |
 |---|---|---|---|
-| ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent |
+| ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews; messages with ``aspects`` (the project's 718) | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent; a message is labelled for every aspect |
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
 | ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's 1,538 or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
-from .cx_emotion import emotion_indices, fit_cx_heads
+from .cx_emotion import fit_cx_heads
 from .datasets import LABEL_MAPS
 from .heads import Heads, HeadSpec
 from .metrics import f1_from_counts
@@ -97,8 +97,8 @@ def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
     and ``aspects`` (the taxonomy aspects it is about, names or
     ``{"name": …}``; ``[]``: none, so every aspect is annotated for it); a
     label a message does not carry is unknown for it, not "none"."""
-    from .taxonomy import ASPECTS
     from .errors import InvalidInputError
+    from .taxonomy import ASPECTS
 
     rows = []
     if messages_dir is not None and not Path(messages_dir).is_dir():
@@ -117,8 +117,9 @@ def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
                     raise InvalidInputError(f"{f}:{n}: {k} must be one of {list(labels)}, not {r[k]!r}")
             aspects = None
             if "aspects" in r:
-                names = [a.get("name") if isinstance(a, dict) else a for a in r["aspects"] or []]
-                if not isinstance(r["aspects"], list) or any(a not in ASPECTS for a in names):
+                names = [a.get("name") if isinstance(a, dict) else a for a in r["aspects"]] \
+                    if isinstance(r["aspects"], list) else [None]
+                if any(a not in ASPECTS for a in names):
                     raise InvalidInputError(f"{f}:{n}: aspects must be a list of taxonomy aspects {list(ASPECTS)}")
                 aspects = set(names)
             rows.append({"text": str(r["text"]), "lang": r.get("lang"), "dataset": f.stem,
@@ -138,7 +139,7 @@ def quiet_reviews(df: pd.DataFrame, taxonomy, per_lang: int) -> list:
     from .pipeline import detect_and_normalize, find_signals, silences_aspect_head
 
     unlabelled = df["effort"].isna() & df["loyalty"].isna()
-    if "message" in df:  # a message labelled only with its emotion is not a review
+    if "message" in df:  # a message labelled only with its emotion or aspects is not a review
         unlabelled &= ~df["message"].eq(True)
     pool = df[unlabelled].sample(frac=1, random_state=0)
     kept: dict[str, list] = {}
@@ -153,8 +154,9 @@ def quiet_reviews(df: pd.DataFrame, taxonomy, per_lang: int) -> list:
 
 def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.ndarray]:
     """Targets for ``fit_heads``: a (n, k) matrix of 1 / 0 / -1 (unknown) for
-    ``aspects``, label indices (-1: unknown) for ``csat``, ``nps``, ``effort``
-    and ``loyalty``."""
+    ``aspects``, label indices (-1: unknown) for ``csat``, ``nps``, ``effort``,
+    ``loyalty`` and ``emotion`` (the labelled messages' emotions, for
+    ``cx_emotion``)."""
     col = {a: j for j, a in enumerate(aspect_names)}
     A = np.full((len(df), len(aspect_names)), -1, dtype=np.int64)
     for i, (present, annotated) in enumerate(zip(df["aspects"], df["annotated"])):
@@ -163,7 +165,7 @@ def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.nda
                 A[i, col[a]] = int(a in present)
     y = {"aspects": A}
     for task, labels in (("csat", CSAT_LABELS), ("nps", NPS_LABELS), ("effort", EFFORT_LABELS),
-                         ("loyalty", LOYALTY_LABELS)):
+                         ("loyalty", LOYALTY_LABELS), ("emotion", EMOTION_LABELS)):
         idx = {l: i for i, l in enumerate(labels)}
         col = df[task] if task in df else [None] * len(df)
         y[task] = np.array([idx.get(v, -1) if isinstance(v, str) else -1 for v in col], dtype=np.int64)
@@ -216,7 +218,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
            "nps": HeadSpec(list(NPS_LABELS)), "effort": HeadSpec(list(EFFORT_LABELS)),
            "loyalty": HeadSpec(list(LOYALTY_LABELS))}
     y = signal_labels(df, aspect_names)
-    y_emotion = emotion_indices(df["emotion"]) if "emotion" in df else np.full(len(df), -1)
+    y_emotion = y["emotion"]
     # no emotion-labelled messages, or no emotion head to start from: no emotion_cx and domain heads
     fit_cx = bool(set(wanted) & set(CX_EMOTION_TASKS)) and (y_emotion >= 0).any() and "emotion" in init.tasks
     wanted = tuple(t for t in wanted if t not in CX_EMOTION_TASKS  # no messages: no head
