@@ -88,7 +88,7 @@ def fit_emotion_cx(init: Heads, X_other: np.ndarray, X_msgs: np.ndarray, y_msgs:
     import torch
     import torch.nn.functional as F
 
-    from .train import _fit_temperature, _macro_f1, ece
+    from .train import _fit_temperature, _macro_f1, balanced_class_weights, ece
 
     if list(init.tasks["emotion"].labels) != list(EMOTION_LABELS):
         from .errors import LabelMismatchError
@@ -105,9 +105,7 @@ def fit_emotion_cx(init: Heads, X_other: np.ndarray, X_msgs: np.ndarray, y_msgs:
     tr = np.where(~dev_msgs)[0]
     dv = np.where(dev_msgs)[0]
     n_cls = len(EMOTION_LABELS)
-    counts = np.bincount(y_msgs[tr], minlength=n_cls).astype(np.float64)
-    w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
-    ce = torch.nn.CrossEntropyLoss(weight=torch.tensor(np.sqrt(w), dtype=torch.float32))
+    ce = torch.nn.CrossEntropyLoss(weight=torch.tensor(balanced_class_weights(y_msgs[tr], n_cls), dtype=torch.float32))
     with torch.no_grad():
         target = torch.softmax(teacher(Xo), -1)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -313,7 +313,7 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
     import torch
     from torch import nn
 
-    from .train import _fit_temperature, _macro_f1, ece
+    from .train import _fit_temperature, _macro_f1, balanced_class_weights, ece
 
     torch.manual_seed(cfg.seed)
     n_layers = len(encoder.model.encoder.layer)
@@ -333,11 +333,10 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
     losses = {}
     for t in task_names:
         lab = np.asarray(y[t])
-        counts = np.bincount(lab[(lab >= 0) & ~dev], minlength=len(tasks[t].labels)).astype(np.float64)
         w = None
         if cfg.class_balance:
-            w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
-            w = torch.tensor(np.sqrt(w), dtype=torch.float32, device=model.device)
+            w = torch.tensor(balanced_class_weights(lab[~dev], len(tasks[t].labels)), dtype=torch.float32,
+                             device=model.device)
         losses[t] = nn.CrossEntropyLoss(weight=w, reduction="sum")
     has_label = np.zeros(len(texts), dtype=bool)
     for t in task_names:

@@ -39,6 +39,10 @@ class HeadSpec:
     temperature: float = 1.0
     thresholds: dict[str, float] = field(default_factory=dict)
 
+    def copy(self) -> "HeadSpec":
+        """An independent copy (fitting a head sets its temperature and thresholds)."""
+        return HeadSpec(list(self.labels), self.type, self.temperature, dict(self.thresholds))
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"labels": list(self.labels), "type": self.type, "temperature": self.temperature}
         if self.thresholds:

@@ -164,8 +164,7 @@ def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.nda
             if a in col:  # a message annotates aspects the head has not
                 A[i, col[a]] = int(a in present)
     y = {"aspects": A}
-    for task, labels in (("csat", CSAT_LABELS), ("nps", NPS_LABELS), ("effort", EFFORT_LABELS),
-                         ("loyalty", LOYALTY_LABELS), ("emotion", EMOTION_LABELS)):
+    for task, labels in {"csat": CSAT_LABELS, "nps": NPS_LABELS, **MESSAGE_LABELS}.items():
         idx = {l: i for i, l in enumerate(labels)}
         col = df[task] if task in df else [None] * len(df)
         y[task] = np.array([idx.get(v, -1) if isinstance(v, str) else -1 for v in col], dtype=np.int64)
@@ -211,8 +210,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     X = featurize(encoder, df["text"].tolist(), df["lang"].tolist(), feature_dir(cache, encoder),
                   on_progress=lambda d, n: log_fn(f"signal features {d}/{n} ({time.time() - t0:.0f}s)"))
     wanted = tasks
-    tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds))
-             for t, s in init.tasks.items() if t not in SIGNAL_TASKS}
+    tasks = {t: s.copy() for t, s in init.tasks.items() if t not in SIGNAL_TASKS}
     keep = list(tasks)
     new = {"aspects": HeadSpec(aspect_names, "sigmoid"), "csat": HeadSpec(list(CSAT_LABELS)),
            "nps": HeadSpec(list(NPS_LABELS)), "effort": HeadSpec(list(EFFORT_LABELS)),

@@ -114,6 +114,16 @@ def featurize(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[s
     return np.concatenate(parts) if parts else np.zeros((0, encoder.hidden_size), np.float32)
 
 
+def balanced_class_weights(labels: np.ndarray, n_cls: int) -> np.ndarray:
+    """Cross-entropy weights for label indices ``labels`` (-1: unknown, not
+    counted): inverse class frequency, square-rooted to soften extreme ratios;
+    0 for a class with no rows."""
+    labels = np.asarray(labels)
+    counts = np.bincount(labels[labels >= 0], minlength=n_cls).astype(np.float64)
+    w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
+    return np.sqrt(w)
+
+
 def _dev_mask(texts: Sequence[str], fraction: float, seed: int) -> np.ndarray:
     out = np.zeros(len(texts), dtype=bool)
     for i, t in enumerate(texts):
@@ -157,11 +167,9 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
             raise InvalidInputError(f"no training rows for task {task!r}")
         head = module.heads[task]
         n_cls = len(spec.labels)
-        counts = np.bincount(labels[tr], minlength=n_cls).astype(np.float64)
         weight = None
         if cfg.class_balance:
-            w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
-            weight = torch.tensor(np.sqrt(w), dtype=torch.float32)  # sqrt: soften extreme ratios
+            weight = torch.tensor(balanced_class_weights(labels[tr], n_cls), dtype=torch.float32)
         loss_fn = nn.CrossEntropyLoss(weight=weight)
         yt = torch.from_numpy(labels.astype(np.int64))
         _train_head(head, Xt, tr, dv, cfg, rng, lambda z, idx: loss_fn(z, yt[idx]),
@@ -503,8 +511,7 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     # a head blended into the task being retrained (BLENDED_HEADS: emotion_cx into emotion) would mix the
     # starting model's reading into the user's; it goes, so the user's head alone is served
     blended = set(BLENDED_HEADS.get(task, ()))
-    tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()
-             if t not in blended}
+    tasks = {t: s.copy() for t, s in init.tasks.items() if t not in blended}
     tasks.setdefault(task, HeadSpec(list(TASK_LABELS[task])))  # a task the starting model has no head for
     keep = [t for t in tasks if t != task]
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed) if len(df) >= 50 else np.zeros(len(df), bool)

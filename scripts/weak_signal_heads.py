@@ -94,7 +94,7 @@ def main() -> None:
         rows = pd.concat([pos.assign(norm=[cut(t, s) for t, s in zip(pos["norm"], pos["spans"])])
                           if variant == "masked" else pos, neg], ignore_index=True)
         X = featurize(encoder, rows["norm"].tolist(), rows["lang"].tolist(), feature_dir(cache, encoder))
-        tasks = {t: HeadSpec(list(s.labels), s.type, s.temperature, dict(s.thresholds)) for t, s in init.tasks.items()}
+        tasks = {t: s.copy() for t, s in init.tasks.items()}
         keep = list(tasks)
         tasks.update({t: HeadSpec(list(labels)) for t, labels in SIGNALS.items()})
         y = {t: rows[t].map({l: i for i, l in enumerate(labels)}).to_numpy(np.int64) for t, labels in SIGNALS.items()}
