@@ -144,12 +144,12 @@ def train(
     defaults: bool = typer.Option(False, "--defaults", help="Train the shipped multi-task heads from --data-dir."),
     signals: bool = typer.Option(False, "--signals", help="Refit only the heads fitted on the frozen encoder of "
                                                           "--start (default: shipped models/): aspects and CSAT from "
-                                                          "--data-dir, effort, loyalty and the CX emotion heads from "
+                                                          "--data-dir, effort, loyalty and the CX emotion and sentiment heads from "
                                                           "--messages."),
     messages: Optional[str] = typer.Option(None, "--messages", help="With --signals: the folder of labelled CX messages "
                                            "(JSONL: text, lang, and any of effort high/low/none, loyalty "
-                                           "promoter/detractor/none, emotion, aspects) for the effort, loyalty, CX "
-                                           "emotion and aspect heads (default: the project's models/signal_train; "
+                                           "promoter/detractor/none, emotion, sentiment, aspects) for the effort, loyalty, "
+                                           "CX emotion and sentiment, and aspect heads (default: the project's models/signal_train; "
                                            "'none': none of them)."),
     review_negatives: int = typer.Option(150, "--review-negatives", min=0,
                                          help="With --messages: review texts per language with no effort or loyalty "

@@ -27,9 +27,9 @@ from .errors import ModelNotFoundError
 
 HEADS_JSON = "heads.json"
 HEADS_WEIGHTS = "heads.safetensors"
-# task: (its head for customer feedback, the sigmoid head that says how much a text is customer feedback).
-# Where a model has both, ``Heads.predict`` serves task = g * feedback head + (1 - g) * task head (see cx_emotion).
-BLENDED_HEADS = {"emotion": ("emotion_cx", "domain")}
+# task: (its head for customer feedback, the sigmoid head that says how much a text is that kind of feedback).
+# Where a model has both, ``Heads.predict`` serves task = g * feedback head + (1 - g) * task head (see cx_heads).
+BLENDED_HEADS = {"emotion": ("emotion_cx", "domain"), "sentiment": ("sentiment_cx", "message")}
 
 
 @dataclass

@@ -24,6 +24,7 @@ NPS_LABELS = ("promoter", "passive", "detractor")
 EFFORT_LABELS = ("high", "low", "none")  # customer effort stated in the text; none: not stated
 LOYALTY_LABELS = ("promoter", "detractor", "none")  # loyalty intent stated in the text
 DOMAIN_LABELS = ("customer_feedback",)  # the domain head: a review or CX message, not a general post
+MESSAGE_GATE_LABELS = ("cx_message",)  # the message head: a support chat or survey answer, not a review or post
 TASK_LABELS: dict[str, tuple[str, ...]] = {
     "sentiment": SENTIMENT_LABELS,
     "emotion": EMOTION_LABELS,

@@ -8,7 +8,8 @@ emotion, so one encoder pass still feeds every head.
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
 | ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's 1,538 or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
-| ``emotion_cx``, ``domain`` (with messages that carry an ``emotion``) | the seven emotions; customer_feedback | emotion-labelled CX messages, and the ``emotion`` head's own training texts (distillation; the domain head's "not feedback" side) | see ``cx_emotion``: the analyzer's emotion is the two emotion heads blended by the domain head |
+| ``emotion_cx``, ``domain`` (with messages that carry an ``emotion``) | the seven emotions; customer_feedback | emotion-labelled CX messages, and the ``emotion`` head's own training texts (distillation; the domain head's "not feedback" side) | see ``cx_heads``: the analyzer's emotion is the two emotion heads blended by the domain head |
+| ``sentiment_cx``, ``message`` (with messages that carry a ``sentiment``) | the four sentiments; cx_message | sentiment-labelled CX messages, and review texts the ``sentiment`` head learned from (distillation; with the emotion texts, the message head's "not a message" side) | see ``cx_heads``: the analyzer's sentiment is the two sentiment heads blended by the message head |
 
 The ``nps`` head is fitted only on request (``tasks``): on Digikala's test
 split it beats the sentiment rule (macro-F1 0.51 vs 0.36), but Digikala buyers
@@ -32,19 +33,22 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
-from .cx_emotion import fit_cx_heads
+from .cx_heads import fit_cx_heads
 from .datasets import LABEL_MAPS
 from .heads import Heads, HeadSpec
 from .metrics import f1_from_counts
-from .registry import CSAT_LABELS, EFFORT_LABELS, EMOTION_LABELS, LOYALTY_LABELS, NPS_LABELS
+from .heads import BLENDED_HEADS
+from .registry import CSAT_LABELS, EFFORT_LABELS, EMOTION_LABELS, LOYALTY_LABELS, NPS_LABELS, SENTIMENT_LABELS
 
 ASPECT_SOURCES = ("ar_semeval2016_absa_hotels", "fa_parsinlu_sentiment")
 CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
 NPS_SOURCES = ("fa_digikala_comments_small",)
-SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty", "emotion_cx", "domain")  # the heads this module owns
-DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty", "emotion_cx", "domain")
-CX_EMOTION_TASKS = ("emotion_cx", "domain")  # fitted together, from the emotion head (cx_emotion)
-MESSAGE_LABELS = {"effort": EFFORT_LABELS, "loyalty": LOYALTY_LABELS, "emotion": EMOTION_LABELS}
+# the CX heads and their gates (heads.BLENDED_HEADS), fitted together from the heads they blend with (cx_heads)
+CX_TASKS = tuple(h for pair in BLENDED_HEADS.values() for h in pair)
+SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty", *CX_TASKS)  # the heads this module owns
+DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty", *CX_TASKS)
+MESSAGE_LABELS = {"effort": EFFORT_LABELS, "loyalty": LOYALTY_LABELS, "emotion": EMOTION_LABELS,
+                  "sentiment": SENTIMENT_LABELS}
 # The project's labelled CX messages (a source checkout has them; they are not installed with the package)
 PROJECT_MESSAGES = Path(__file__).resolve().parents[1] / "models" / "signal_train"
 DEFAULT_MESSAGES = PROJECT_MESSAGES if PROJECT_MESSAGES.is_dir() else None
@@ -81,6 +85,7 @@ def signal_corpus(data_dir=None, messages_dir: Optional[Path] = None) -> tuple[p
         out["effort"] = None
         out["loyalty"] = None
         out["emotion"] = None
+        out["sentiment"] = None
         out["message"] = False
         frames.append(out)
     frames.append(signal_messages(messages_dir))
@@ -155,8 +160,8 @@ def quiet_reviews(df: pd.DataFrame, taxonomy, per_lang: int) -> list:
 def signal_labels(df: pd.DataFrame, aspect_names: list[str]) -> dict[str, np.ndarray]:
     """Targets for ``fit_heads``: a (n, k) matrix of 1 / 0 / -1 (unknown) for
     ``aspects``, label indices (-1: unknown) for ``csat``, ``nps``, ``effort``,
-    ``loyalty`` and ``emotion`` (the labelled messages' emotions, for
-    ``cx_emotion``)."""
+    ``loyalty``, ``emotion`` and ``sentiment`` (the labelled messages'
+    emotions and sentiments, for ``cx_heads``)."""
     col = {a: j for j, a in enumerate(aspect_names)}
     A = np.full((len(df), len(aspect_names)), -1, dtype=np.int64)
     for i, (present, annotated) in enumerate(zip(df["aspects"], df["annotated"])):
@@ -216,10 +221,9 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
            "nps": HeadSpec(list(NPS_LABELS)), "effort": HeadSpec(list(EFFORT_LABELS)),
            "loyalty": HeadSpec(list(LOYALTY_LABELS))}
     y = signal_labels(df, aspect_names)
-    y_emotion = y["emotion"]
-    # no emotion-labelled messages, or no emotion head to start from: no emotion_cx and domain heads
-    fit_cx = bool(set(wanted) & set(CX_EMOTION_TASKS)) and (y_emotion >= 0).any() and "emotion" in init.tasks
-    wanted = tuple(t for t in wanted if t not in CX_EMOTION_TASKS  # no messages: no head
+    # CX heads only for a task with labelled messages and a head to start from (cx_heads.fit_cx_heads)
+    cx_wanted = tuple(task for task, pair in BLENDED_HEADS.items() if set(pair) & set(wanted))
+    wanted = tuple(t for t in wanted if t not in CX_TASKS  # no messages: no head
                    and ((y[t] >= 0).any() or t in ("aspects", "csat")))
     tasks.update({t: new[t] for t in wanted})
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
@@ -228,10 +232,12 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
         tax = load_taxonomy(taxonomy_path(models_dir))
         metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"], dev,
                                                     df, tax))
-    if fit_cx:
-        fitted = fit_cx_heads(init, encoder, feature_dir(cache, encoder), X, dev, y_emotion, data_dir, cfg, log_fn)
-        for t in CX_EMOTION_TASKS:
-            module.heads[t], tasks[t], metrics[t] = fitted[t]
+    if cx_wanted:
+        is_message = df["message"].eq(True).to_numpy() if "message" in df else np.zeros(len(df), bool)
+        fitted = fit_cx_heads(init, encoder, feature_dir(cache, encoder), X, dev, is_message,
+                              {t: y[t] for t in cx_wanted}, data_dir, cfg, log_fn)
+        for t, (head, spec, m) in fitted.items():
+            module.heads[t], tasks[t], metrics[t] = head, spec, m
     meta = dict(init.meta)
     meta.setdefault("metrics", {}).setdefault("dev", {}).update(metrics)
     meta["signal_heads"] = {"rows": {k: int(v) for k, v in df["dataset"].value_counts().items()},

@@ -508,8 +508,8 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
     if encoder.hidden_size != init.dim:
         raise InvalidInputError(f"starting heads expect {init.dim}-dim embeddings, base {src} gives {encoder.hidden_size}")
     X = featurize(encoder, df["text"].astype(str).tolist(), None, feature_dir(cache, encoder))
-    # a head blended into the task being retrained (BLENDED_HEADS: emotion_cx into emotion) would mix the
-    # starting model's reading into the user's; it goes, so the user's head alone is served
+    # a head blended into the task being retrained (BLENDED_HEADS: emotion_cx into emotion, sentiment_cx into
+    # sentiment) would mix the starting model's reading into the user's; it goes, so the user's head alone is served
     blended = set(BLENDED_HEADS.get(task, ()))
     tasks = {t: s.copy() for t, s in init.tasks.items() if t not in blended}
     tasks.setdefault(task, HeadSpec(list(TASK_LABELS[task])))  # a task the starting model has no head for

@@ -333,41 +333,48 @@ def test_messages_carry_any_of_their_labels_and_are_never_quiet_reviews(tmp_path
     _write_messages(tmp_path / "bad", [{"lang": "fa", "text": "عالی", "emotion": "happy"}])
     with pytest.raises(InvalidInputError, match="emotion must be one of"):
         signal_messages(tmp_path / "bad")
-    _write_messages(tmp_path / "none", [{"lang": "fa", "text": "عالی", "sentiment": "positive"}])
+    _write_messages(tmp_path / "badsent", [{"lang": "fa", "text": "عالی", "sentiment": "good"}])
+    with pytest.raises(InvalidInputError, match="sentiment must be one of"):
+        signal_messages(tmp_path / "badsent")
+    _write_messages(tmp_path / "none", [{"lang": "fa", "text": "عالی", "stars": 5}])
     with pytest.raises(InvalidInputError, match="at least one of"):
         signal_messages(tmp_path / "none")
 
 
-def test_emotion_is_the_feedback_head_where_the_domain_head_says_feedback(tmp_path):
-    from cxtext.heads import Heads, HeadSpec, build_module
-    from cxtext.registry import EMOTION_LABELS
+@pytest.mark.parametrize("task,feedback,gate", [("emotion", "emotion_cx", "domain"),
+                                                ("sentiment", "sentiment_cx", "message")])
+def test_a_blended_task_is_its_cx_head_where_the_gate_says_so(task, feedback, gate):
+    from cxtext.heads import BLENDED_HEADS, Heads, HeadSpec, build_module
+    from cxtext.registry import TASK_LABELS
 
+    assert BLENDED_HEADS[task] == (feedback, gate)
     torch.manual_seed(0)
-    tasks = {"emotion": HeadSpec(list(EMOTION_LABELS)), "emotion_cx": HeadSpec(list(EMOTION_LABELS)),
-             "domain": HeadSpec(["customer_feedback"], "sigmoid")}
+    labels = list(TASK_LABELS[task])
+    tasks = {task: HeadSpec(labels), feedback: HeadSpec(labels), gate: HeadSpec(["g"], "sigmoid")}
     module = build_module(8, 0, tasks)
     x = np.random.default_rng(0).normal(size=(5, 8)).astype(np.float32)
-    plain = Heads(build_module(8, 0, {"emotion": tasks["emotion"]}), {"emotion": tasks["emotion"]}, {"dim": 8})
-    plain.module.heads["emotion"].load_state_dict(module.heads["emotion"].state_dict())
+    plain = Heads(build_module(8, 0, {task: tasks[task]}), {task: tasks[task]}, {"dim": 8})
+    plain.module.heads[task].load_state_dict(module.heads[task].state_dict())
     heads = Heads(module, tasks, {"dim": 8})
-    for bias, expect in ((30.0, "emotion_cx"), (-30.0, None)):
+    for bias, expect in ((30.0, feedback), (-30.0, None)):
         with torch.no_grad():
-            module.heads["domain"].weight.zero_()
-            module.heads["domain"].bias.fill_(bias)
+            module.heads[gate].weight.zero_()
+            module.heads[gate].bias.fill_(bias)
         p = heads.predict(x)
-        want = p[expect] if expect else plain.predict(x)["emotion"]
-        assert np.allclose(p["emotion"], want, atol=1e-6)
+        want = p[expect] if expect else plain.predict(x)[task]
+        assert np.allclose(p[task], want, atol=1e-6)
     with torch.no_grad():
-        module.heads["domain"].bias.fill_(0.0)  # g = 0.5: the mean of the two readings
+        module.heads[gate].bias.fill_(0.0)  # g = 0.5: the mean of the two readings
     p = heads.predict(x)
-    assert np.allclose(p["emotion"], 0.5 * p["emotion_cx"] + 0.5 * plain.predict(x)["emotion"], atol=1e-6)
-    assert np.allclose(p["emotion"].sum(1), 1.0, atol=1e-5)
+    assert not np.allclose(p[feedback], plain.predict(x)[task], atol=1e-3)
+    assert np.allclose(p[task], 0.5 * p[feedback] + 0.5 * plain.predict(x)[task], atol=1e-6)
+    assert np.allclose(p[task].sum(1), 1.0, atol=1e-5)
 
 
-def test_cx_emotion_heads_come_from_emotion_labelled_messages(tmp_path, tiny_models, monkeypatch):
-    from cxtext import cx_emotion, signal_heads
+def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, tiny_models, monkeypatch):
+    from cxtext import cx_heads, signal_heads
     from cxtext.heads import Heads
-    from cxtext.train import TrainConfig
+    from cxtext.train import TrainConfig, _dev_mask
 
     texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
     n = len(texts)
@@ -380,24 +387,43 @@ def test_cx_emotion_heads_come_from_emotion_labelled_messages(tmp_path, tiny_mod
                                                                                 for i in range(40)],
                            "lang": ["en"] * 80, "task": ["emotion"] * 80, "label": ["joy"] * 40 + ["sadness"] * 40,
                            "dataset": ["t"] * 80})
-    monkeypatch.setattr(cx_emotion, "emotion_texts", lambda data_dir=None, seed=0: tweets)
+    monkeypatch.setattr(cx_heads, "emotion_texts", lambda data_dir=None, seed=0: tweets)
+    reviews = pd.DataFrame({"text": [f"great food {i}" for i in range(30)] + [f"cold and late {i}" for i in range(30)],
+                            "lang": ["en"] * 60, "task": ["sentiment"] * 60,
+                            "label": ["positive"] * 30 + ["negative"] * 30, "dataset": ["r"] * 60})
+    monkeypatch.setattr(cx_heads, "review_texts", lambda data_dir=None, seed=0: reviews)
     msgs = tmp_path / "msgs"
-    _write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "emotion": e} for i in range(8)
-                           for t, e in (("where is my order?", "neutral"), ("you charged me twice!!", "anger"),
-                                        ("thank you, perfect service", "joy"))])
+    _write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "emotion": e, "sentiment": s} for i in range(8)
+                           for t, e, s in (("where is my order?", "neutral", "neutral"),
+                                           ("you charged me twice!!", "anger", "negative"),
+                                           ("thank you, perfect service", "joy", "positive"))])
     metrics = signal_heads.fit_signal_heads(tiny_models, tmp_path / "a", cache_dir=tmp_path / "cache",
                                             cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs,
                                             review_negatives=0)
     assert metrics["emotion_cx"]["train_messages"] + metrics["emotion_cx"]["dev_messages"] == 24
     assert metrics["domain"]["train_rows"] + metrics["domain"]["dev_rows"] == n + 24 + 80
+    assert metrics["sentiment_cx"]["train_messages"] + metrics["sentiment_cx"]["dev_messages"] == 24
+    assert metrics["sentiment_cx"]["distilled_on"] == 60 - int(_dev_mask(reviews["text"].tolist(), 0.1, 0).sum())
+    # the message head: the 24 messages against the tweets and the reviews, not the other feedback texts
+    assert metrics["message"]["train_rows"] + metrics["message"]["dev_rows"] == 24 + 80 + 60
     start, heads = Heads.load(tiny_models), Heads.load(tmp_path / "a")
     assert heads.tasks["emotion_cx"].labels == start.tasks["emotion"].labels
+    assert heads.tasks["sentiment_cx"].labels == start.tasks["sentiment"].labels
     assert heads.tasks["domain"].labels == ["customer_feedback"] and not heads.tasks["domain"].thresholds
+    assert heads.tasks["message"].labels == ["cx_message"] and not heads.tasks["message"].thresholds
     assert not {"effort", "loyalty"} & set(heads.tasks)  # the messages label no effort or loyalty
-    for k, v in start.module.heads["emotion"].state_dict().items():  # the tweet reading stays as it was
-        assert torch.equal(v, heads.module.heads["emotion"].state_dict()[k])
-    assert any(not torch.equal(v, heads.module.heads["emotion_cx"].state_dict()[k])
-               for k, v in start.module.heads["emotion"].state_dict().items())
+    for task in ("emotion", "sentiment"):  # the tweet and review readings stay as they were
+        for k, v in start.module.heads[task].state_dict().items():
+            assert torch.equal(v, heads.module.heads[task].state_dict()[k])
+        assert any(not torch.equal(v, heads.module.heads[f"{task}_cx"].state_dict()[k])
+                   for k, v in start.module.heads[task].state_dict().items())
     signal_heads.fit_signal_heads(tiny_models, tmp_path / "b", cache_dir=tmp_path / "cache",
                                   cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=None)
-    assert not {"emotion_cx", "domain"} & set(Heads.load(tmp_path / "b").tasks)
+    assert not {"emotion_cx", "domain", "sentiment_cx", "message"} & set(Heads.load(tmp_path / "b").tasks)
+    # emotion-labelled messages alone: the emotion pair, no sentiment pair
+    _write_messages(tmp_path / "emo", [{"lang": "en", "text": f"where is my order? {i}", "emotion": "neutral"}
+                                       for i in range(8)])
+    signal_heads.fit_signal_heads(tiny_models, tmp_path / "c", cache_dir=tmp_path / "cache",
+                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=tmp_path / "emo")
+    assert {"emotion_cx", "domain"} <= set(Heads.load(tmp_path / "c").tasks)
+    assert not {"sentiment_cx", "message"} & set(Heads.load(tmp_path / "c").tasks)

@@ -48,13 +48,14 @@ def test_bad_user_labels_are_a_clear_error(tmp_path, tiny_models):
         train_user(data, "t", "l", "topic", tmp_path / "o", start=tiny_models, cache_dir=tmp_path / "c")
 
 
-def test_a_user_emotion_head_is_served_alone_not_blended_with_ours(tmp_path, tiny_models):
+def test_a_user_head_is_served_alone_not_blended_with_ours(tmp_path, tiny_models):
     from cxtext.heads import Heads, HeadSpec, build_module
-    from cxtext.registry import EMOTION_LABELS
+    from cxtext.registry import EMOTION_LABELS, SENTIMENT_LABELS
     from cxtext.train import TrainConfig, train_user
 
-    start = Heads.load(tiny_models)  # the tiny models plus the CX emotion heads the defaults have
-    tasks = dict(start.tasks, emotion_cx=HeadSpec(list(EMOTION_LABELS)), domain=HeadSpec(["customer_feedback"], "sigmoid"))
+    start = Heads.load(tiny_models)  # the tiny models plus the CX heads the defaults have
+    tasks = dict(start.tasks, emotion_cx=HeadSpec(list(EMOTION_LABELS)), domain=HeadSpec(["customer_feedback"], "sigmoid"),
+                 sentiment_cx=HeadSpec(list(SENTIMENT_LABELS)), message=HeadSpec(["cx_message"], "sigmoid"))
     module = build_module(32, 16, tasks)
     for t in start.tasks:
         module.heads[t].load_state_dict(start.module.heads[t].state_dict())
@@ -66,7 +67,8 @@ def test_a_user_emotion_head_is_served_alone_not_blended_with_ours(tmp_path, tin
                   [(p, "joy") for p in POS] + [(n, "anger") for n in NEG]]).to_csv(data, index=False)
     train_user(data, "t", "l", "emotion", tmp_path / "mine", start=with_cx, cache_dir=tmp_path / "cache",
                cfg=TrainConfig(epochs=5, hidden=16))
-    assert set(Heads.load(tmp_path / "mine").tasks) == {"sentiment", "emotion"}
+    assert set(Heads.load(tmp_path / "mine").tasks) == {"sentiment", "emotion", "sentiment_cx", "message"}
     train_user(data, "t", "l", "sentiment", tmp_path / "sent", label_map={"joy": "positive", "anger": "negative"},
                start=with_cx, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=5, hidden=16))
-    assert {"emotion_cx", "domain"} <= set(Heads.load(tmp_path / "sent").tasks)  # another task keeps the blend
+    # the user's sentiment head is served alone; emotion, not retrained, keeps its blend
+    assert set(Heads.load(tmp_path / "sent").tasks) == {"sentiment", "emotion", "emotion_cx", "domain"}
