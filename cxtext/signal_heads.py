@@ -7,7 +7,7 @@ emotion, so one encoder pass still feeds every head.
 | ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews; messages with ``aspects`` (the project's 718) | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent; a message is labelled for every aspect |
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
-| ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's 1,538 or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
+| ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's (2,438 with effort, 1,538 with loyalty) or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
 | ``emotion_cx``, ``domain`` (with messages that carry an ``emotion``) | the seven emotions; customer_feedback | emotion-labelled CX messages, and the ``emotion`` head's own training texts (distillation; the domain head's "not feedback" side) | see ``cx_heads``: the analyzer's emotion is the two emotion heads blended by the domain head |
 | ``sentiment_cx``, ``message`` (with messages that carry a ``sentiment``) | the four sentiments; cx_message | sentiment-labelled CX messages, and review texts the ``sentiment`` head learned from (distillation; with the emotion texts, the message head's "not a message" side) | see ``cx_heads``: the analyzer's sentiment is the two sentiment heads blended by the message head |
 
@@ -35,9 +35,8 @@ import pandas as pd
 
 from .cx_heads import fit_cx_heads
 from .datasets import LABEL_MAPS
-from .heads import Heads, HeadSpec
+from .heads import BLENDED_HEADS, Heads, HeadSpec
 from .metrics import f1_from_counts
-from .heads import BLENDED_HEADS
 from .registry import CSAT_LABELS, EFFORT_LABELS, EMOTION_LABELS, LOYALTY_LABELS, NPS_LABELS, SENTIMENT_LABELS
 
 ASPECT_SOURCES = ("ar_semeval2016_absa_hotels", "fa_parsinlu_sentiment")
@@ -98,7 +97,7 @@ def signal_corpus(data_dir=None, messages_dir: Optional[Path] = None) -> tuple[p
 def signal_messages(messages_dir: Optional[Path] = None) -> pd.DataFrame:
     """Labelled CX messages from every ``*.jsonl`` in ``messages_dir`` (none
     when it is None), in the shape of ``signal_corpus``: ``text``, ``lang``
-    and any of ``effort``, ``loyalty`` and ``emotion`` (``MESSAGE_LABELS``)
+    and any of ``effort``, ``loyalty``, ``emotion`` and ``sentiment`` (``MESSAGE_LABELS``)
     and ``aspects`` (the taxonomy aspects it is about, names or
     ``{"name": …}``; ``[]``: none, so every aspect is annotated for it); a
     label a message does not carry is unknown for it, not "none"."""

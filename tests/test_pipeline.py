@@ -115,6 +115,25 @@ def test_heads_dim_mismatch_is_a_clear_error(tiny_models, tmp_path):
     assert isinstance(exc.value, (LabelMismatchError, RuntimeError))
 
 
+@pytest.mark.parametrize("task,labels", [("sentiment_cx", ["bad", "good"]), ("message", ["chat"]),
+                                         ("emotion_cx", ["happy", "sad"]), ("domain", ["review"])])
+def test_a_cx_head_or_gate_with_foreign_labels_is_refused(tiny_models, tmp_path, task, labels):
+    import shutil
+
+    import cxtext
+    from cxtext.errors import LabelMismatchError
+    from cxtext.heads import Heads, HeadSpec, build_module
+
+    start = Heads.load(tiny_models)
+    tasks = dict(start.tasks, **{task: HeadSpec(labels, "sigmoid" if len(labels) == 1 else "softmax")})
+    module = build_module(32, 16, tasks)
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_models, bad)
+    Heads(module, tasks, dict(start.meta)).save(bad)
+    with pytest.raises(LabelMismatchError, match=task):
+        cxtext.load(models=bad, cache_dir=tmp_path / "cache")
+
+
 def test_language_per_sentence(tiny_analyzer):
     text = ("پیک خیلی دیر رسید و غذا کاملا سرد بود و بسته‌بندی هم پاره شده بود، واقعا ناراحت شدم. "
             "Support never answered.")
