@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .heads import BLENDED_HEADS, Heads, HeadSpec
-from .registry import DOMAIN_LABELS, MESSAGE_GATE_LABELS, TASK_LABELS
+from .registry import GATE_LABELS, TASK_LABELS
 
 # the review sets of the sentiment mix, whose texts the sentiment_cx head is distilled on (no tweets)
 REVIEW_SOURCES = ("fa_snappfood", "fa_sentipers", "fa_deepsentipers", "fa_taaghche_partial",
@@ -191,17 +191,19 @@ def fit_cx_heads(init: Heads, encoder, features: Path, X_feedback: np.ndarray, d
 
     X_emo, dev_emo = embedded(emotion_texts(data_dir, cfg.seed), "emotion-text")
     if "emotion" in todo:
+        feedback, gate = BLENDED_HEADS["emotion"]
         msg = y["emotion"] >= 0
         log_fn(f"cx emotion: {int(msg.sum())} labelled messages, {len(X_emo)} emotion training texts")
-        out["emotion_cx"] = fit_cx_head(init, "emotion", X_emo[~dev_emo], X_feedback[msg], y["emotion"][msg],
-                                        dev_feedback[msg], cfg.seed)
-        out["domain"] = fit_gate(DOMAIN_LABELS, X_feedback, X_emo, dev_feedback, dev_emo, cfg, hidden)
+        out[feedback] = fit_cx_head(init, "emotion", X_emo[~dev_emo], X_feedback[msg], y["emotion"][msg],
+                                    dev_feedback[msg], cfg.seed)
+        out[gate] = fit_gate(GATE_LABELS[gate], X_feedback, X_emo, dev_feedback, dev_emo, cfg, hidden)
     if "sentiment" in todo:
+        feedback, gate = BLENDED_HEADS["sentiment"]
         X_rev, dev_rev = embedded(review_texts(data_dir, cfg.seed), "review-text")
         msg = y["sentiment"] >= 0
         log_fn(f"cx sentiment: {int(msg.sum())} labelled messages, {len(X_rev)} review texts")
-        out["sentiment_cx"] = fit_cx_head(init, "sentiment", X_rev[~dev_rev], X_feedback[msg], y["sentiment"][msg],
-                                          dev_feedback[msg], cfg.seed)
-        out["message"] = fit_gate(MESSAGE_GATE_LABELS, X_feedback[is_message], np.concatenate([X_emo, X_rev]),
-                                  dev_feedback[is_message], np.concatenate([dev_emo, dev_rev]), cfg, hidden)
+        out[feedback] = fit_cx_head(init, "sentiment", X_rev[~dev_rev], X_feedback[msg], y["sentiment"][msg],
+                                    dev_feedback[msg], cfg.seed)
+        out[gate] = fit_gate(GATE_LABELS[gate], X_feedback[is_message], np.concatenate([X_emo, X_rev]),
+                             dev_feedback[is_message], np.concatenate([dev_emo, dev_rev]), cfg, hidden)
     return out

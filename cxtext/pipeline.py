@@ -20,9 +20,8 @@ import regex
 
 from . import cx as cx_rules
 from .errors import InvalidInputError, LabelMismatchError
-from .heads import Heads, l2_normalize
-from .registry import (ASPECT_SENTIMENTS, DOMAIN_LABELS, EMOTION_LABELS, MESSAGE_GATE_LABELS, SENTIMENT_LABELS,
-                       ModelSpec, Registry)
+from .heads import BLENDED_HEADS, Heads, l2_normalize
+from .registry import ASPECT_SENTIMENTS, EMOTION_LABELS, GATE_LABELS, SENTIMENT_LABELS, TASK_LABELS, ModelSpec, Registry
 from .results import Analysis, Aspect, Evidence, Prediction, Sentence
 from .settings import Settings
 from .taxonomy import Taxonomy, load_taxonomy, taxonomy_path
@@ -179,9 +178,10 @@ class Analyzer:
                 f"the heads in {heads.path} expect {heads.dim}-dim embeddings but the base encoder "
                 f"{encoder.name} gives {encoder.hidden_size}; train heads for this base with 'cxtext train'."
             )
-        for task, labels in (("sentiment", SENTIMENT_LABELS), ("emotion", EMOTION_LABELS),
-                             ("emotion_cx", EMOTION_LABELS), ("domain", DOMAIN_LABELS),
-                             ("sentiment_cx", SENTIMENT_LABELS), ("message", MESSAGE_GATE_LABELS)):
+        expected = {"sentiment": SENTIMENT_LABELS, "emotion": EMOTION_LABELS}
+        for task, (feedback, gate) in BLENDED_HEADS.items():  # a CX head reads its task's labels
+            expected.update({feedback: TASK_LABELS[task], gate: GATE_LABELS[gate]})
+        for task, labels in expected.items():
             if task in heads.tasks and tuple(heads.tasks[task].labels) != labels:
                 raise LabelMismatchError(
                     f"heads {heads.path}: task {task!r} has labels {heads.tasks[task].labels}, the registry {labels}"

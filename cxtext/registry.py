@@ -25,6 +25,7 @@ EFFORT_LABELS = ("high", "low", "none")  # customer effort stated in the text; n
 LOYALTY_LABELS = ("promoter", "detractor", "none")  # loyalty intent stated in the text
 DOMAIN_LABELS = ("customer_feedback",)  # the domain head: a review or CX message, not a general post
 MESSAGE_GATE_LABELS = ("cx_message",)  # the message head: a support chat or survey answer, not a review or post
+GATE_LABELS = {"domain": DOMAIN_LABELS, "message": MESSAGE_GATE_LABELS}  # the gates of heads.BLENDED_HEADS
 TASK_LABELS: dict[str, tuple[str, ...]] = {
     "sentiment": SENTIMENT_LABELS,
     "emotion": EMOTION_LABELS,

@@ -154,7 +154,6 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
     import cxtext
     from cxtext import signal_heads
     from cxtext.heads import Heads
-    from cxtext.train import TrainConfig
 
     texts = [f"{s} {i}" for i in range(6) for s in SENTENCES]
     n = len(texts)
@@ -166,9 +165,7 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
     })
     monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (df, ["delivery", "staff"]))
     out = tmp_path / "with_signals"
-    metrics = signal_heads.fit_signal_heads(tiny_models, out, cache_dir=tmp_path / "cache",
-                                            cfg=TrainConfig(epochs=5), log_fn=lambda s: None,
-                                            tasks=("aspects", "csat", "nps"))
+    metrics = _fit_signals(tiny_models, out, tmp_path, epochs=5, tasks=("aspects", "csat", "nps"))
     assert set(metrics) == {"aspects", "csat", "nps"} and metrics["aspects"]["train_rows"] > 0
     start, new = Heads.load(tiny_models), Heads.load(out)
     assert new.tasks["aspects"].type == "sigmoid" and new.tasks["csat"].labels == ["1", "2", "3", "4", "5"]
@@ -180,8 +177,7 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
     assert r.ok and r.cx.nps_class in ("promoter", "passive", "detractor") and 1 <= r.cx.csat <= 5
     # refit with the default signal heads: the nps head of the earlier fit goes, the rest stays
     again = tmp_path / "defaults"
-    signal_heads.fit_signal_heads(out, again, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=5),
-                                  log_fn=lambda s: None)
+    _fit_signals(out, again, tmp_path, epochs=5)
     assert list(Heads.load(again).tasks) == ["sentiment", "emotion", "aspects", "csat"]
 
 
@@ -227,10 +223,18 @@ def _write_messages(folder, rows):
     (folder / "m.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
 
 
+def _fit_signals(start, out, tmp_path, epochs=3, **kw):
+    """``fit_signal_heads`` quietly, with the test cache and a few epochs."""
+    from cxtext import signal_heads
+    from cxtext.train import TrainConfig
+
+    return signal_heads.fit_signal_heads(start, out, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=epochs),
+                                         log_fn=lambda s: None, **kw)
+
+
 def test_effort_and_loyalty_heads_come_only_from_labelled_messages(tmp_path, tiny_models, monkeypatch):
     from cxtext import signal_heads
     from cxtext.heads import Heads
-    from cxtext.train import TrainConfig
 
     texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
     n = len(texts)
@@ -245,20 +249,15 @@ def test_effort_and_loyalty_heads_come_only_from_labelled_messages(tmp_path, tin
                                                              ("never ordering again", "none", "detractor"),
                                                              ("will order again", "none", "promoter"),
                                                              ("the soup was cold", "none", "none"))])
-    with_msgs = signal_heads.fit_signal_heads(tiny_models, tmp_path / "a", cache_dir=tmp_path / "cache",
-                                              cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs,
-                                              review_negatives=0)
+    with_msgs = _fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
     assert with_msgs["effort"]["train_rows"] + with_msgs["effort"]["dev_rows"] == 30
-    with_negs = signal_heads.fit_signal_heads(tiny_models, tmp_path / "n", cache_dir=tmp_path / "cache",
-                                              cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs,
-                                              review_negatives=4)
+    with_negs = _fit_signals(tiny_models, tmp_path / "n", tmp_path, messages_dir=msgs, review_negatives=4)
     # up to 4 review texts per language join as "none" (fa, ar and en texts in the mock corpus)
     assert 30 < with_negs["loyalty"]["train_rows"] + with_negs["loyalty"]["dev_rows"] <= 30 + 3 * 4
     heads = Heads.load(tmp_path / "a")
     assert heads.tasks["effort"].labels == ["high", "low", "none"]
     assert heads.tasks["loyalty"].labels == ["promoter", "detractor", "none"]
-    signal_heads.fit_signal_heads(tiny_models, tmp_path / "b", cache_dir=tmp_path / "cache",
-                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=None)
+    _fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=None)
     without = Heads.load(tmp_path / "b")
     assert not {"effort", "loyalty"} & set(without.tasks)  # no messages, no heads
     for t in ("aspects", "csat"):  # each head has its own seed: the new heads leave the others as they were
@@ -374,7 +373,7 @@ def test_a_blended_task_is_its_cx_head_where_the_gate_says_so(task, feedback, ga
 def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, tiny_models, monkeypatch):
     from cxtext import cx_heads, signal_heads
     from cxtext.heads import Heads
-    from cxtext.train import TrainConfig, _dev_mask
+    from cxtext.train import _dev_mask
 
     texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
     n = len(texts)
@@ -397,9 +396,7 @@ def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, ti
                            for t, e, s in (("where is my order?", "neutral", "neutral"),
                                            ("you charged me twice!!", "anger", "negative"),
                                            ("thank you, perfect service", "joy", "positive"))])
-    metrics = signal_heads.fit_signal_heads(tiny_models, tmp_path / "a", cache_dir=tmp_path / "cache",
-                                            cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=msgs,
-                                            review_negatives=0)
+    metrics = _fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
     assert metrics["emotion_cx"]["train_messages"] + metrics["emotion_cx"]["dev_messages"] == 24
     assert metrics["domain"]["train_rows"] + metrics["domain"]["dev_rows"] == n + 24 + 80
     assert metrics["sentiment_cx"]["train_messages"] + metrics["sentiment_cx"]["dev_messages"] == 24
@@ -417,13 +414,11 @@ def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, ti
             assert torch.equal(v, heads.module.heads[task].state_dict()[k])
         assert any(not torch.equal(v, heads.module.heads[f"{task}_cx"].state_dict()[k])
                    for k, v in start.module.heads[task].state_dict().items())
-    signal_heads.fit_signal_heads(tiny_models, tmp_path / "b", cache_dir=tmp_path / "cache",
-                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=None)
+    _fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=None)
     assert not {"emotion_cx", "domain", "sentiment_cx", "message"} & set(Heads.load(tmp_path / "b").tasks)
     # emotion-labelled messages alone: the emotion pair, no sentiment pair
     _write_messages(tmp_path / "emo", [{"lang": "en", "text": f"where is my order? {i}", "emotion": "neutral"}
                                        for i in range(8)])
-    signal_heads.fit_signal_heads(tiny_models, tmp_path / "c", cache_dir=tmp_path / "cache",
-                                  cfg=TrainConfig(epochs=3), log_fn=lambda s: None, messages_dir=tmp_path / "emo")
+    _fit_signals(tiny_models, tmp_path / "c", tmp_path, messages_dir=tmp_path / "emo")
     assert {"emotion_cx", "domain"} <= set(Heads.load(tmp_path / "c").tasks)
     assert not {"sentiment_cx", "message"} & set(Heads.load(tmp_path / "c").tasks)
