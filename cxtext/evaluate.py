@@ -321,6 +321,8 @@ def evaluate_devset(analyzer, path, batch_size: int = 64) -> dict[str, Any]:
                       "micro_f1": round(f1_from_counts(tp, fp, fn), 4)}
     for sig, classes in (("effort", ("high", "low")), ("loyalty", ("promoter", "detractor")),
                          ("journey_stage", ("pre_purchase", "purchase", "post_purchase"))):
+        if not any(sig in r for r in rows):
+            continue  # the set's writer did not label it
         y = [r.get(sig) or "none" for r in rows]
         p = [(getattr(a.cx, sig) or "none") if a.ok else "none" for a in res]
         per = {c: round(f1_of(y, p, c), 4) for c in classes}

@@ -67,6 +67,10 @@ def test_devset_scores_missed_signals_and_false_alarms(tmp_path, tiny_analyzer):
     assert out["aspects"]["recall"] == 1.0  # the tiny taxonomy has all three terms
     assert out["effort"]["missed"] == 1  # row 3's "low" effort is not in the tiny taxonomy
     assert out["effort"]["per_class_f1"]["high"] == 1.0 and out["loyalty"]["per_class_f1"]["promoter"] == 1.0
+    assert "journey_stage" not in out  # no row labels it: not scored as if every row had none
+    rows[0]["journey_stage"] = "post_purchase"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert "journey_stage" in evaluate_devset(tiny_analyzer, path)
 
 
 @pytest.mark.data
