@@ -10,7 +10,10 @@
      "metrics": {...}}
 
 Every head reads the same L2-normalized embedding, so one encoder pass
-feeds them all; heads are independent of each other. ``type`` is ``softmax`` (one label) or ``sigmoid``
+feeds them all; heads are independent of each other. A head may also read
+inputs named in its ``"inputs"`` (``HEAD_INPUTS``): per text, the set of its
+labels flagged on (e.g. the aspects a taxonomy phrase names), appended to the
+embedding as one 0/1 column per label. ``type`` is ``softmax`` (one label) or ``sigmoid``
 (multi-label, e.g. aspect presence). ``temperature`` is fitted on a dev split
 (temperature scaling) and divides the logits.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -30,6 +33,9 @@ HEADS_WEIGHTS = "heads.safetensors"
 # task: (its head for customer feedback, the sigmoid head that says how much a text is that kind of feedback).
 # Where a model has both, ``Heads.predict`` serves task = g * feedback head + (1 - g) * task head (see cx_heads).
 BLENDED_HEADS = {"emotion": ("emotion_cx", "domain"), "sentiment": ("sentiment_cx", "message")}
+# Inputs a head may read besides the embedding (``HeadSpec.inputs``); the caller of ``Heads.predict`` gives,
+# per text, the set of the head's labels each input flags on.
+HEAD_INPUTS = {"aspect_phrases": "the aspects a taxonomy phrase names in the text (or clause)"}
 
 
 @dataclass
@@ -38,15 +44,30 @@ class HeadSpec:
     type: str = "softmax"
     temperature: float = 1.0
     thresholds: dict[str, float] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)  # of HEAD_INPUTS, read beside the embedding
+
+    def __post_init__(self) -> None:
+        unknown = [i for i in self.inputs if i not in HEAD_INPUTS]
+        if unknown:
+            from .errors import LabelMismatchError
+
+            raise LabelMismatchError(f"head inputs {unknown} are not known to this cxtext (known: {list(HEAD_INPUTS)});"
+                                     " upgrade cxtext or use models trained for this version")
 
     def copy(self) -> "HeadSpec":
         """An independent copy (fitting a head sets its temperature and thresholds)."""
-        return HeadSpec(list(self.labels), self.type, self.temperature, dict(self.thresholds))
+        return HeadSpec(list(self.labels), self.type, self.temperature, dict(self.thresholds), list(self.inputs))
+
+    def input_dim(self, dim: int) -> int:
+        """Width of what the head reads: the embedding, and one column per label for each input."""
+        return dim + len(self.labels) * len(self.inputs)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"labels": list(self.labels), "type": self.type, "temperature": self.temperature}
         if self.thresholds:
             d["thresholds"] = dict(self.thresholds)
+        if self.inputs:
+            d["inputs"] = list(self.inputs)
         return d
 
 
@@ -56,19 +77,19 @@ def build_module(dim: int, hidden: int, tasks: dict[str, HeadSpec], dropout: flo
     dropout) or a linear layer when ``hidden`` is 0."""
     from torch import nn
 
-    def head(n_out: int) -> nn.Module:
+    def head(n_in: int, n_out: int) -> nn.Module:
         if not hidden:
-            return nn.Linear(dim, n_out)
-        return nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout),
+            return nn.Linear(n_in, n_out)
+        return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.GELU(), nn.Dropout(dropout),
                              nn.Linear(hidden, n_out))
 
     class MultiTaskHeads(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.heads = nn.ModuleDict({t: head(len(s.labels)) for t, s in tasks.items()})
+            self.heads = nn.ModuleDict({t: head(s.input_dim(dim), len(s.labels)) for t, s in tasks.items()})
 
-        def forward(self, x):
-            return {t: layer(x) for t, layer in self.heads.items()}
+        def forward(self, x):  # the heads that read the embedding alone
+            return {t: layer(x) for t, layer in self.heads.items() if not (t in tasks and tasks[t].inputs)}
 
     return MultiTaskHeads()
 
@@ -119,25 +140,47 @@ class Heads:
         (d / HEADS_JSON).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return d
 
-    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+    def needs(self, name: str) -> bool:
+        """Whether a head reads the input ``name`` (of ``HEAD_INPUTS``)."""
+        return any(name in s.inputs for s in self.tasks.values())
+
+    def predict(self, x: np.ndarray, inputs: Mapping[str, Sequence[Collection[str]]] | None = None
+                ) -> dict[str, np.ndarray]:
         """Probabilities per task for L2-normalized embeddings ``x`` (n, dim),
-        with the blends of ``BLENDED_HEADS`` applied."""
+        with the blends of ``BLENDED_HEADS`` applied. ``inputs`` gives, for
+        each input of ``HEAD_INPUTS`` and each text, the labels it flags on;
+        a head whose inputs are not given is left out."""
         import torch
 
+        inputs = inputs or {}
+        tasks = {t: s for t, s in self.tasks.items() if all(i in inputs for i in s.inputs)}
         if len(x) == 0:
-            return {t: np.zeros((0, len(s.labels)), dtype=np.float32) for t, s in self.tasks.items()}
-        with torch.inference_mode():
-            logits = self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+            return {t: np.zeros((0, len(s.labels)), dtype=np.float32) for t, s in tasks.items()}
         out = {}
-        for t, s in self.tasks.items():
-            z = logits[t] / max(s.temperature, 1e-3)
-            p = torch.sigmoid(z) if s.type == "sigmoid" else torch.softmax(z, dim=-1)
-            out[t] = p.numpy()
+        xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        with torch.inference_mode():
+            for t, s in tasks.items():
+                read = xt
+                if s.inputs:
+                    read = torch.cat([xt, *(torch.from_numpy(flag_matrix(inputs[i], s.labels)) for i in s.inputs)], 1)
+                z = self.module.heads[t](read) / max(s.temperature, 1e-3)
+                out[t] = (torch.sigmoid(z) if s.type == "sigmoid" else torch.softmax(z, dim=-1)).numpy()
         for task, (feedback, gate) in BLENDED_HEADS.items():
             if task in out and feedback in out and gate in out:
                 g = out[gate][:, :1]
                 out[task] = g * out[feedback] + (1.0 - g) * out[task]
         return out
+
+
+def flag_matrix(flags: Sequence[Collection[str]], labels: Sequence[str]) -> np.ndarray:
+    """(n, len(labels)) float32: 1 where row i's flags hold the label."""
+    out = np.zeros((len(flags), len(labels)), dtype=np.float32)
+    col = {l: j for j, l in enumerate(labels)}
+    for i, on in enumerate(flags):
+        for l in on:
+            if l in col:
+                out[i, col[l]] = 1.0
+    return out
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 import regex
 
 from . import cx as cx_rules
+from .cx_aspects import ASPECT_HEADS, ASPECTS_CX, PHRASE_INPUT, aspect_head_for
 from .errors import InvalidInputError, LabelMismatchError
 from .heads import BLENDED_HEADS, Heads, l2_normalize
 from .registry import ASPECT_SENTIMENTS, EMOTION_LABELS, GATE_LABELS, SENTIMENT_LABELS, TASK_LABELS, ModelSpec, Registry
@@ -322,10 +323,11 @@ class Analyzer:
                     clause_vecs.append(e.token_states[sel].mean(0) if sel.any() else e.pooled)
         clause_x = (l2_normalize(np.stack(clause_vecs)) if clause_vecs
                     else np.zeros((0, doc.shape[1]), np.float32))
-        doc_p = self.heads.predict(doc)
-        cl_all = self.heads.predict(clause_x)  # every head, so a learned aspect can point at its clause
+        doc_in, clause_in = self._head_inputs(prepared)
+        doc_p = self.heads.predict(doc, doc_in)
+        cl_all = self.heads.predict(clause_x, clause_in)  # every head, so a learned aspect can point at its clause
         cl_p = cl_all["sentiment"]
-        cl_asp = cl_all.get("aspects")
+        cl_asp = {t: cl_all[t] for t in ASPECT_HEADS if t in cl_all}
         self._apply_plugins(prepared, doc_p)
 
         out = []
@@ -333,10 +335,26 @@ class Analyzer:
         for k, (p, e) in enumerate(zip(prepared, encoded)):
             n_cl = len(p.clauses)
             clp = cl_p[ci: ci + n_cl]
-            cla = cl_asp[ci: ci + n_cl] if cl_asp is not None else None
+            cla = {t: v[ci: ci + n_cl] for t, v in cl_asp.items()}
             ci += n_cl
             out.append(self._assemble(p, e, k, doc_p, clp, cla))
         return out
+
+    def _head_inputs(self, prepared: list[_Prepared]) -> tuple[dict[str, list], dict[str, list]]:
+        """What heads read beside the embedding (``heads.HEAD_INPUTS``), per
+        text and per clause (in the order of the clause vectors): the aspects
+        the taxonomy's phrases name there."""
+        if not self.heads.needs(PHRASE_INPUT):
+            return {}, {}
+        docs, clauses = [], []
+        for p in prepared:
+            matches = self._match_aspects(p)
+            docs.append({m.key for m in matches})
+            if len(p.clauses) == 1:
+                clauses.append(docs[-1])
+            else:
+                clauses.extend({m.key for m in matches if a <= m.start < b} for a, b in p.clauses)
+        return {PHRASE_INPUT: docs}, {PHRASE_INPUT: clauses}
 
     def _apply_plugins(self, prepared: list[_Prepared], doc_p: dict[str, np.ndarray]) -> None:
         if not self.registry.specs:
@@ -356,7 +374,7 @@ class Analyzer:
                 doc_p[task][rows] = probs
 
     def _assemble(self, p: _Prepared, e, k: int, doc_p: dict[str, np.ndarray], clp: np.ndarray,
-                  cla: Optional[np.ndarray] = None) -> Analysis:
+                  cla: Optional[dict[str, np.ndarray]] = None) -> Analysis:
         norm = p.norm
         sp = dict(zip(SENTIMENT_LABELS, map(float, doc_p["sentiment"][k])))
         ep = dict(zip(EMOTION_LABELS, map(float, doc_p["emotion"][k])))
@@ -373,9 +391,16 @@ class Analyzer:
             sentences.append(Sentence(oa, ob, _sentence_lang(p.original[oa:ob], p.lang), max(pr, key=pr.get), pr))
 
         found_signals = find_signals(self.taxonomy, norm.text, p.lang)
-        # the aspect head speaks only in a text no phrase explains (see _aspects)
-        head_asp = doc_p["aspects"][k] if "aspects" in doc_p and not silences_aspect_head(found_signals) else None
-        aspects = self._aspects(p, clp, head_asp, cla)
+        cla = cla or {}
+        review_head = "aspects" in doc_p and not silences_aspect_head(found_signals)  # see _aspects
+        task = aspect_head_for(doc_p, k)
+        if task == "aspects" and not review_head:
+            task = None
+        aspects = self._aspects(p, clp, task, doc_p[task][k] if task else None, cla.get(task))
+        if task == ASPECTS_CX and not aspects and not self._match_aspects(p) and review_head:
+            # nothing found in a message no phrase explains: the review head may know (a review-like message,
+            # «استقبلونا بابتسامة وساعدونا في كل شيء»); neutral writer by writer on the messages
+            aspects = self._aspects(p, clp, "aspects", doc_p["aspects"][k], cla.get("aspects"))
         signals: dict[str, list[Evidence]] = {}
         for key, a, b in found_signals:
             signals.setdefault(key, []).append(self._evidence(p, a, b))
@@ -406,18 +431,23 @@ class Analyzer:
         oa, ob = p.norm.to_original(a, b)
         return Evidence(oa, ob, p.original[oa:ob])
 
-    def _aspects(self, p: _Prepared, clp: np.ndarray, doc_asp: Optional[np.ndarray] = None,
-                 cla: Optional[np.ndarray] = None) -> list[Aspect]:
-        """Aspects named by a taxonomy phrase (evidence: the phrase); in a text
-        where no phrase names any aspect, those the ``aspects`` head finds above
-        its tuned threshold (evidence: the clause the head scores highest for
-        it). The head is trained on hotel and food reviews: let loose on texts
-        the phrases already cover (support chats, delivery complaints) it added
-        only false alarms on the CX dev set. The caller passes no head scores
-        for a text whose effort, loyalty or churn phrase already says what it
-        is about («حذرت أصحابي منهم»): on the hand-written sets the head's
-        guesses were "staff" 20 times, 19 of them wrong, mostly in such texts.
-        An aspect's sentiment is that of the clauses holding its evidence."""
+    def _aspects(self, p: _Prepared, clp: np.ndarray, task: Optional[str] = None,
+                 doc_asp: Optional[np.ndarray] = None, cla: Optional[np.ndarray] = None) -> list[Aspect]:
+        """Aspects named by a taxonomy phrase (evidence: the phrase) and those
+        the aspect head ``task`` finds above its threshold (evidence: the
+        clause the head scores highest for it). An aspect's sentiment is that
+        of the clauses holding its evidence.
+
+        ``aspects_cx`` (a CX message, ``cx_aspects``) read the phrases too, so it
+        decides both ways: a phrase's aspect stays only if the head agrees,
+        and the head adds aspects no phrase names. ``aspects`` (a review) is
+        trained on hotel and food reviews: let loose on texts the phrases
+        already cover (support chats, delivery complaints) it added only false
+        alarms on the CX dev set, so it speaks only in a text where no phrase
+        names any aspect. The caller passes no ``aspects`` task for a text
+        whose effort, loyalty or churn phrase already says what it is about
+        («حذرت أصحابي منهم»): on the hand-written sets that head's guesses
+        were "staff" 20 times, 19 of them wrong, mostly in such texts."""
         def add(name: str, a: int, b: int, ci: Optional[int]) -> None:
             slot = found.setdefault(name, {"evidence": [], "probs": []})
             slot["evidence"].append(self._evidence(p, a, b))
@@ -426,13 +456,20 @@ class Analyzer:
                 neg, neu, pos, mix = (float(x) for x in clp[ci])
                 slot["probs"].append((neg + mix / 2, neu, pos + mix / 2))
 
+        spec = self.heads.tasks[task] if task else None
+        decides = spec is not None and PHRASE_INPUT in spec.inputs  # the head read the phrases: it has the last word
+
+        def passes(name: str) -> bool:
+            return doc_asp[spec.labels.index(name)] >= spec.thresholds.get(name, 0.5)
+
         found: dict[str, dict[str, Any]] = {}
         for m in self._match_aspects(p):
+            if decides and m.key in spec.labels and not passes(m.key):
+                continue
             add(m.key, m.start, m.end, next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), None))
-        if doc_asp is not None and not found:
-            spec = self.heads.tasks["aspects"]
+        if spec is not None and (decides or not found):
             for j, name in enumerate(spec.labels):
-                if name not in self.taxonomy.aspects or doc_asp[j] < spec.thresholds.get(name, 0.5):
+                if name in found or name not in self.taxonomy.aspects or not passes(name):
                     continue  # a taxonomy without the aspect (a user's own) does not get it from the head
                 ci = int(np.argmax(cla[:, j])) if cla is not None and len(cla) else 0
                 a, b = p.clauses[ci] if p.clauses else (0, len(p.norm.text))

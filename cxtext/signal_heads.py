@@ -4,12 +4,13 @@ emotion, so one encoder pass still feeds every head.
 
 | head | labels | data (train/dev splits only) | how the labels are made |
 |---|---|---|---|
-| ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews; messages with ``aspects`` (the project's 718) | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent; a message is labelled for every aspect |
+| ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews; messages with ``aspects`` (the project's 1,618) | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent; a message is labelled for every aspect |
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
 | ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's (2,438 with effort, 1,538 with loyalty) or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
 | ``emotion_cx``, ``domain`` (with messages that carry an ``emotion``) | the seven emotions; customer_feedback | emotion-labelled CX messages, and the ``emotion`` head's own training texts (distillation; the domain head's "not feedback" side) | see ``cx_heads``: the analyzer's emotion is the two emotion heads blended by the domain head |
 | ``sentiment_cx``, ``message`` (with messages that carry a ``sentiment``) | the four sentiments; cx_message | sentiment-labelled CX messages, and review texts the ``sentiment`` head learned from (distillation; with the emotion texts, the message head's "not a message" side) | see ``cx_heads``: the analyzer's sentiment is the two sentiment heads blended by the message head |
+| ``aspects_cx`` (with messages that carry ``aspects``) | one sigmoid per taxonomy aspect (all ten), reading the embedding and the aspects the taxonomy's phrases name | aspect-labelled CX messages (the project's 1,618) | see ``cx_aspects``: on a CX message (the message head ≥ 0.5) it keeps or vetoes each phrase's aspect and adds those no phrase names |
 
 The ``nps`` head is fitted only on request (``tasks``): on Digikala's test
 split it beats the sentiment rule (macro-F1 0.51 vs 0.36), but Digikala buyers
@@ -17,8 +18,10 @@ who complain mostly answer "no idea", so it calls plain complaints («افتضا
 بود») passive, against the usual CX reading. Users with their own NPS survey
 answers train it with ``cxtext train --task nps``.
 
-Aspect heads for the rest of the taxonomy (support, returns, billing…) have
-no labelled data here: those aspects stay with the taxonomy's phrases.
+No review dataset here labels the rest of the taxonomy (support, returns,
+billing…): in reviews those aspects stay with the taxonomy's phrases; in CX
+messages the ``aspects_cx`` head, learned from the project's messages, reads
+all ten.
 No public dataset labels effort or loyalty intent either: their heads learn
 from CX messages the project had written for the purpose (the model card says
 by whom and how) and from review texts no phrase flags, and the taxonomy's
@@ -33,6 +36,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
+from .cx_aspects import ASPECTS_CX, fit_aspects_cx
 from .cx_heads import fit_cx_heads
 from .datasets import LABEL_MAPS
 from .heads import BLENDED_HEADS, Heads, HeadSpec
@@ -44,8 +48,8 @@ CSAT_SOURCES = ("ar_amazon_eg_aste", "fa_digikala_comments_small")
 NPS_SOURCES = ("fa_digikala_comments_small",)
 # the CX heads and their gates (heads.BLENDED_HEADS), fitted together from the heads they blend with (cx_heads)
 CX_TASKS = tuple(h for pair in BLENDED_HEADS.values() for h in pair)
-SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty", *CX_TASKS)  # the heads this module owns
-DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty", *CX_TASKS)
+SIGNAL_TASKS = ("aspects", "csat", "nps", "effort", "loyalty", *CX_TASKS, ASPECTS_CX)  # the heads this module owns
+DEFAULT_SIGNAL_TASKS = ("aspects", "csat", "effort", "loyalty", *CX_TASKS, ASPECTS_CX)
 MESSAGE_LABELS = {"effort": EFFORT_LABELS, "loyalty": LOYALTY_LABELS, "emotion": EMOTION_LABELS,
                   "sentiment": SENTIMENT_LABELS}
 # The project's labelled CX messages (a source checkout has them; they are not installed with the package)
@@ -194,7 +198,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
 
     from .pipeline import encoder_for
     from .settings import default_cache_dir
-    from .taxonomy import load_taxonomy, taxonomy_path
+    from .taxonomy import ASPECTS, load_taxonomy, taxonomy_path
     from .train import TrainConfig, _dev_mask, copy_companions, featurize, feature_dir, fit_heads
 
     t0 = time.time()
@@ -222,7 +226,8 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     y = signal_labels(df, aspect_names)
     # CX heads only for a task with labelled messages and a head to start from (cx_heads.fit_cx_heads)
     cx_wanted = tuple(task for task, pair in BLENDED_HEADS.items() if set(pair) & set(wanted))
-    wanted = tuple(t for t in wanted if t not in CX_TASKS  # no messages: no head
+    aspects_cx = ASPECTS_CX in wanted
+    wanted = tuple(t for t in wanted if t not in (*CX_TASKS, ASPECTS_CX)  # no messages: no head
                    and ((y[t] >= 0).any() or t in ("aspects", "csat")))
     tasks.update({t: new[t] for t in wanted})
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
@@ -237,6 +242,15 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
                               {t: y[t] for t in cx_wanted}, data_dir, cfg, log_fn)
         for t, (head, spec, m) in fitted.items():
             module.heads[t], tasks[t], metrics[t] = head, spec, m
+    with_aspects = (df["message"].eq(True) & df["aspects"].notna()).to_numpy() if "message" in df else None
+    if aspects_cx and with_aspects is not None and with_aspects.any():
+        msgs = df[with_aspects]
+        phrases, _ = phrase_aspects(load_taxonomy(taxonomy_path(models_dir)), msgs["text"], msgs["lang"])
+        labels = np.array([[a in present for a in ASPECTS] for present in msgs["aspects"]], dtype=np.int64)
+        log_fn(f"cx aspects: {len(msgs)} messages labelled with aspects")
+        t = ASPECTS_CX
+        module.heads[t], tasks[t], metrics[t] = fit_aspects_cx(X[with_aspects], phrases, labels, list(ASPECTS),
+                                                               cfg.hidden)
     meta = dict(init.meta)
     meta.setdefault("metrics", {}).setdefault("dev", {}).update(metrics)
     meta["signal_heads"] = {"rows": {k: int(v) for k, v in df["dataset"].value_counts().items()},

@@ -28,6 +28,38 @@ SENTENCES = [
 ]
 
 
+def write_messages(folder, rows):
+    """Labelled CX messages as ``signal_heads.signal_messages`` reads them (``folder/m.jsonl``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "m.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+
+
+def mock_signal_corpus(monkeypatch):
+    """``signal_heads.signal_corpus`` as 48 review texts (the fixture sentences, stars, a "delivery"
+    aspect annotated) followed by the messages of whatever folder the fit is given."""
+    import pandas as pd
+
+    from cxtext import signal_heads
+
+    texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
+    n = len(texts)
+    df = pd.DataFrame({"text": texts, "lang": [None] * n, "dataset": ["x"] * n, "aspects": [set()] * n,
+                       "annotated": [["delivery"]] * n, "csat": [str(1 + i % 5) for i in range(n)], "nps": [None] * n,
+                       "effort": [None] * n, "loyalty": [None] * n, "emotion": [None] * n, "message": [False] * n})
+    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (
+        pd.concat([df, signal_heads.signal_messages(messages_dir)], ignore_index=True), ["delivery"]))
+    return df
+
+
+def fit_signals(start, out, tmp_path, epochs=3, **kw):
+    """``fit_signal_heads`` quietly, with the test cache and a few epochs."""
+    from cxtext import signal_heads
+    from cxtext.train import TrainConfig
+
+    return signal_heads.fit_signal_heads(start, out, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=epochs),
+                                         log_fn=lambda s: None, **kw)
+
+
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory) -> Path:
     """A random 2-layer BERT (hidden 32) + fast Unigram tokenizer, saved as safetensors."""

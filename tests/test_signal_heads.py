@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import SENTENCES
+from conftest import SENTENCES, fit_signals, mock_signal_corpus, write_messages
 
 
 def test_absa_sentences_get_a_sentence_label_from_their_opinions():
@@ -165,7 +165,7 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
     })
     monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (df, ["delivery", "staff"]))
     out = tmp_path / "with_signals"
-    metrics = _fit_signals(tiny_models, out, tmp_path, epochs=5, tasks=("aspects", "csat", "nps"))
+    metrics = fit_signals(tiny_models, out, tmp_path, epochs=5, tasks=("aspects", "csat", "nps"))
     assert set(metrics) == {"aspects", "csat", "nps"} and metrics["aspects"]["train_rows"] > 0
     start, new = Heads.load(tiny_models), Heads.load(out)
     assert new.tasks["aspects"].type == "sigmoid" and new.tasks["csat"].labels == ["1", "2", "3", "4", "5"]
@@ -177,7 +177,7 @@ def test_fit_signal_heads_adds_heads_and_keeps_the_others(tmp_path, tiny_models,
     assert r.ok and r.cx.nps_class in ("promoter", "passive", "detractor") and 1 <= r.cx.csat <= 5
     # refit with the default signal heads: the nps head of the earlier fit goes, the rest stays
     again = tmp_path / "defaults"
-    _fit_signals(out, again, tmp_path, epochs=5)
+    fit_signals(out, again, tmp_path, epochs=5)
     assert list(Heads.load(again).tasks) == ["sentiment", "emotion", "aspects", "csat"]
 
 
@@ -218,46 +218,26 @@ def test_thresholds_are_tuned_for_what_the_engine_does_with_the_terms(tiny_model
     assert m["dev_micro_f1_with_phrases"] == 1.0 and m["dev_micro_f1_phrases_alone"] == pytest.approx(2 / 3, abs=1e-4)
 
 
-def _write_messages(folder, rows):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "m.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-
-
-def _fit_signals(start, out, tmp_path, epochs=3, **kw):
-    """``fit_signal_heads`` quietly, with the test cache and a few epochs."""
-    from cxtext import signal_heads
-    from cxtext.train import TrainConfig
-
-    return signal_heads.fit_signal_heads(start, out, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=epochs),
-                                         log_fn=lambda s: None, **kw)
-
-
 def test_effort_and_loyalty_heads_come_only_from_labelled_messages(tmp_path, tiny_models, monkeypatch):
-    from cxtext import signal_heads
     from cxtext.heads import Heads
 
-    texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
-    n = len(texts)
-    df = pd.DataFrame({"text": texts, "lang": [None] * n, "dataset": ["x"] * n, "aspects": [set()] * n,
-                       "annotated": [["delivery"]] * n, "csat": [str(1 + i % 5) for i in range(n)], "nps": [None] * n})
-    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (
-        pd.concat([df, signal_heads.signal_messages(messages_dir)], ignore_index=True), ["delivery"]))
+    mock_signal_corpus(monkeypatch)
     msgs = tmp_path / "msgs"
-    _write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "effort": e, "loyalty": l}
+    write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "effort": e, "loyalty": l}
                            for i in range(6) for t, e, l in (("I called five times", "high", "none"),
                                                              ("done in two minutes", "low", "none"),
                                                              ("never ordering again", "none", "detractor"),
                                                              ("will order again", "none", "promoter"),
                                                              ("the soup was cold", "none", "none"))])
-    with_msgs = _fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
+    with_msgs = fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
     assert with_msgs["effort"]["train_rows"] + with_msgs["effort"]["dev_rows"] == 30
-    with_negs = _fit_signals(tiny_models, tmp_path / "n", tmp_path, messages_dir=msgs, review_negatives=4)
+    with_negs = fit_signals(tiny_models, tmp_path / "n", tmp_path, messages_dir=msgs, review_negatives=4)
     # up to 4 review texts per language join as "none" (fa, ar and en texts in the mock corpus)
     assert 30 < with_negs["loyalty"]["train_rows"] + with_negs["loyalty"]["dev_rows"] <= 30 + 3 * 4
     heads = Heads.load(tmp_path / "a")
     assert heads.tasks["effort"].labels == ["high", "low", "none"]
     assert heads.tasks["loyalty"].labels == ["promoter", "detractor", "none"]
-    _fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=None)
+    fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=None)
     without = Heads.load(tmp_path / "b")
     assert not {"effort", "loyalty"} & set(without.tasks)  # no messages, no heads
     for t in ("aspects", "csat"):  # each head has its own seed: the new heads leave the others as they were
@@ -269,10 +249,10 @@ def test_signal_messages_reject_labels_that_are_not_ours(tmp_path):
     from cxtext.errors import InvalidInputError
     from cxtext.signal_heads import signal_messages
 
-    _write_messages(tmp_path / "m", [{"lang": "fa", "text": "سه بار زنگ زدم", "effort": "hard", "loyalty": "none"}])
+    write_messages(tmp_path / "m", [{"lang": "fa", "text": "سه بار زنگ زدم", "effort": "hard", "loyalty": "none"}])
     with pytest.raises(InvalidInputError, match="effort must be one of"):
         signal_messages(tmp_path / "m")
-    _write_messages(tmp_path / "e", [{"lang": "fa", "text": " ", "effort": "none", "loyalty": "none"}])
+    write_messages(tmp_path / "e", [{"lang": "fa", "text": " ", "effort": "none", "loyalty": "none"}])
     with pytest.raises(InvalidInputError, match="non-empty"):
         signal_messages(tmp_path / "e")
     with pytest.raises(InvalidInputError, match="not a folder"):
@@ -313,29 +293,29 @@ def test_messages_carry_any_of_their_labels_and_are_never_quiet_reviews(tmp_path
     from cxtext.signal_heads import quiet_reviews, signal_labels, signal_messages
     from cxtext.taxonomy import load_taxonomy
 
-    _write_messages(tmp_path / "m", [{"lang": "en", "text": "where is my order?", "emotion": "neutral"},
+    write_messages(tmp_path / "m", [{"lang": "en", "text": "where is my order?", "emotion": "neutral"},
                                      {"lang": "en", "text": "called 5 times", "effort": "high", "loyalty": "none"}])
     m = signal_messages(tmp_path / "m")
     assert m["emotion"].tolist() == ["neutral", None] and m["effort"].tolist() == [None, "high"]
     assert m["message"].all()
     # an emotion-only message has no effort or loyalty label, but it is not a review to take as "none"
     assert quiet_reviews(m, load_taxonomy("models/taxonomy.json"), per_lang=5) == []
-    _write_messages(tmp_path / "asp", [{"lang": "en", "text": "the courier was late", "aspects": [{"name": "delivery"}]},
+    write_messages(tmp_path / "asp", [{"lang": "en", "text": "the courier was late", "aspects": [{"name": "delivery"}]},
                                        {"lang": "en", "text": "hello there", "aspects": []}])
     a = signal_messages(tmp_path / "asp")
     assert a["aspects"].tolist() == [{"delivery"}, set()] and len(a["annotated"][1]) == 10  # labelled for every aspect
     y = signal_labels(a, ["delivery", "staff"])["aspects"]
     assert y.tolist() == [[1, 0], [0, 0]] and signal_labels(m, ["delivery"])["aspects"].tolist() == [[-1], [-1]]
-    _write_messages(tmp_path / "badasp", [{"lang": "en", "text": "x y", "aspects": ["parking"]}])
+    write_messages(tmp_path / "badasp", [{"lang": "en", "text": "x y", "aspects": ["parking"]}])
     with pytest.raises(InvalidInputError, match="taxonomy aspects"):
         signal_messages(tmp_path / "badasp")
-    _write_messages(tmp_path / "bad", [{"lang": "fa", "text": "عالی", "emotion": "happy"}])
+    write_messages(tmp_path / "bad", [{"lang": "fa", "text": "عالی", "emotion": "happy"}])
     with pytest.raises(InvalidInputError, match="emotion must be one of"):
         signal_messages(tmp_path / "bad")
-    _write_messages(tmp_path / "badsent", [{"lang": "fa", "text": "عالی", "sentiment": "good"}])
+    write_messages(tmp_path / "badsent", [{"lang": "fa", "text": "عالی", "sentiment": "good"}])
     with pytest.raises(InvalidInputError, match="sentiment must be one of"):
         signal_messages(tmp_path / "badsent")
-    _write_messages(tmp_path / "none", [{"lang": "fa", "text": "عالی", "stars": 5}])
+    write_messages(tmp_path / "none", [{"lang": "fa", "text": "عالی", "stars": 5}])
     with pytest.raises(InvalidInputError, match="at least one of"):
         signal_messages(tmp_path / "none")
 
@@ -371,17 +351,11 @@ def test_a_blended_task_is_its_cx_head_where_the_gate_says_so(task, feedback, ga
 
 
 def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, tiny_models, monkeypatch):
-    from cxtext import cx_heads, signal_heads
+    from cxtext import cx_heads
     from cxtext.heads import Heads
     from cxtext.train import _dev_mask
 
-    texts = [f"{s} {i}" for i in range(4) for s in SENTENCES]
-    n = len(texts)
-    df = pd.DataFrame({"text": texts, "lang": [None] * n, "dataset": ["x"] * n, "aspects": [set()] * n,
-                       "annotated": [["delivery"]] * n, "csat": [str(1 + i % 5) for i in range(n)], "nps": [None] * n,
-                       "effort": [None] * n, "loyalty": [None] * n, "emotion": [None] * n, "message": [False] * n})
-    monkeypatch.setattr(signal_heads, "signal_corpus", lambda data_dir=None, messages_dir=None: (
-        pd.concat([df, signal_heads.signal_messages(messages_dir)], ignore_index=True), ["delivery"]))
+    n = len(mock_signal_corpus(monkeypatch))
     tweets = pd.DataFrame({"text": [f"what a day {i} lol" for i in range(40)] + [f"so sad about the news {i}"
                                                                                 for i in range(40)],
                            "lang": ["en"] * 80, "task": ["emotion"] * 80, "label": ["joy"] * 40 + ["sadness"] * 40,
@@ -392,11 +366,11 @@ def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, ti
                             "label": ["positive"] * 30 + ["negative"] * 30, "dataset": ["r"] * 60})
     monkeypatch.setattr(cx_heads, "review_texts", lambda data_dir=None, seed=0: reviews)
     msgs = tmp_path / "msgs"
-    _write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "emotion": e, "sentiment": s} for i in range(8)
+    write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "emotion": e, "sentiment": s} for i in range(8)
                            for t, e, s in (("where is my order?", "neutral", "neutral"),
                                            ("you charged me twice!!", "anger", "negative"),
                                            ("thank you, perfect service", "joy", "positive"))])
-    metrics = _fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
+    metrics = fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
     assert metrics["emotion_cx"]["train_messages"] + metrics["emotion_cx"]["dev_messages"] == 24
     assert metrics["domain"]["train_rows"] + metrics["domain"]["dev_rows"] == n + 24 + 80
     assert metrics["sentiment_cx"]["train_messages"] + metrics["sentiment_cx"]["dev_messages"] == 24
@@ -414,11 +388,11 @@ def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, ti
             assert torch.equal(v, heads.module.heads[task].state_dict()[k])
         assert any(not torch.equal(v, heads.module.heads[f"{task}_cx"].state_dict()[k])
                    for k, v in start.module.heads[task].state_dict().items())
-    _fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=None)
+    fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=None)
     assert not {"emotion_cx", "domain", "sentiment_cx", "message"} & set(Heads.load(tmp_path / "b").tasks)
     # emotion-labelled messages alone: the emotion pair, no sentiment pair
-    _write_messages(tmp_path / "emo", [{"lang": "en", "text": f"where is my order? {i}", "emotion": "neutral"}
+    write_messages(tmp_path / "emo", [{"lang": "en", "text": f"where is my order? {i}", "emotion": "neutral"}
                                        for i in range(8)])
-    _fit_signals(tiny_models, tmp_path / "c", tmp_path, messages_dir=tmp_path / "emo")
+    fit_signals(tiny_models, tmp_path / "c", tmp_path, messages_dir=tmp_path / "emo")
     assert {"emotion_cx", "domain"} <= set(Heads.load(tmp_path / "c").tasks)
     assert not {"sentiment_cx", "message"} & set(Heads.load(tmp_path / "c").tasks)
