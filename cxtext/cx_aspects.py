@@ -14,7 +14,9 @@ trained on the project's aspect-labelled CX messages. It decides both ways:
 an aspect a phrase names is kept only if the head agrees, and an aspect no
 phrase names is added where the head is sure (evidence: the clause it scores
 highest). The analyzer uses it for texts the ``message`` head calls CX
-messages; reviews keep the phrases and the ``aspects`` head, which the public
+messages (so it is fitted only for models that have one); where it finds
+nothing in a message no phrase explains, the ``aspects`` head may still
+speak. Reviews keep the phrases and the ``aspects`` head, which the public
 review sets measure (``pipeline.Analyzer._aspects``).
 """
 from __future__ import annotations
@@ -34,10 +36,11 @@ MESSAGE_GATE = BLENDED_HEADS["sentiment"][1]  # how much a text is a CX message 
 
 def aspect_head_for(probs: Mapping[str, np.ndarray], k: int) -> Optional[str]:
     """The aspect head for text ``k`` of a batch (``probs``: ``Heads.predict``):
-    ``aspects_cx`` where the models have it and the message head calls the
-    text a CX message (or the models have no message head), else ``aspects``
-    where they have it."""
-    if ASPECTS_CX in probs and (MESSAGE_GATE not in probs or probs[MESSAGE_GATE][k, 0] >= 0.5):
+    ``aspects_cx`` where the models have it and their message head calls the
+    text a CX message, else ``aspects`` where they have it. Without a message
+    head ``aspects_cx`` is not used: it learned from messages only, and on
+    reviews it would overrule the phrases the review sets measure."""
+    if ASPECTS_CX in probs and MESSAGE_GATE in probs and probs[MESSAGE_GATE][k, 0] >= 0.5:
         return ASPECTS_CX
     return "aspects" if "aspects" in probs else None
 

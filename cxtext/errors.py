@@ -47,7 +47,9 @@ class UnsafeModelError(CxtextError, ValueError):
 
 
 class LabelMismatchError(CxtextError, ValueError):
-    """A plugged-in model's labels do not match the registry's label map."""
+    """A model's labels (or what its heads read) do not match what this cxtext
+    and its registry expect: a plugged-in model's label map, trained heads with
+    foreign labels, or heads that read an input this version does not know."""
 
     code = "E006"
 

@@ -26,7 +26,7 @@ from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
-from .errors import ModelNotFoundError
+from .errors import InvalidInputError, ModelNotFoundError
 
 HEADS_JSON = "heads.json"
 HEADS_WEIGHTS = "heads.safetensors"
@@ -88,8 +88,12 @@ def build_module(dim: int, hidden: int, tasks: dict[str, HeadSpec], dropout: flo
             super().__init__()
             self.heads = nn.ModuleDict({t: head(s.input_dim(dim), len(s.labels)) for t, s in tasks.items()})
 
-        def forward(self, x):  # the heads that read the embedding alone
-            return {t: layer(x) for t, layer in self.heads.items() if not (t in tasks and tasks[t].inputs)}
+        def forward(self, x):
+            stacked = [t for t, layer in self.heads.items() if _in_features(layer) != x.shape[-1]]
+            if stacked:
+                raise InvalidInputError(f"heads {stacked} read inputs beside the embedding: call "
+                                        "Heads.predict(x, inputs) rather than the module")
+            return {t: layer(x) for t, layer in self.heads.items()}
 
     return MultiTaskHeads()
 
@@ -153,6 +157,10 @@ class Heads:
         import torch
 
         inputs = inputs or {}
+        for name, rows in inputs.items():
+            if len(rows) != len(x):
+                raise InvalidInputError(f"input {name!r} has {len(rows)} rows for {len(x)} embeddings: give one set "
+                                        "of flagged labels per text")
         tasks = {t: s for t, s in self.tasks.items() if all(i in inputs for i in s.inputs)}
         if len(x) == 0:
             return {t: np.zeros((0, len(s.labels)), dtype=np.float32) for t, s in tasks.items()}
@@ -170,6 +178,10 @@ class Heads:
                 g = out[gate][:, :1]
                 out[task] = g * out[feedback] + (1.0 - g) * out[task]
         return out
+
+
+def _in_features(layer) -> int:
+    return layer.in_features if hasattr(layer, "in_features") else layer[1].in_features
 
 
 def flag_matrix(flags: Sequence[Collection[str]], labels: Sequence[str]) -> np.ndarray:

@@ -36,7 +36,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
-from .cx_aspects import ASPECTS_CX, fit_aspects_cx
+from .cx_aspects import ASPECTS_CX, MESSAGE_GATE, fit_aspects_cx
 from .cx_heads import fit_cx_heads
 from .datasets import LABEL_MAPS
 from .heads import BLENDED_HEADS, Heads, HeadSpec
@@ -193,7 +193,10 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     them, beside ``review_negatives`` review texts per language
     in which no effort, loyalty or churn phrase matches, labelled "none":
     without them a head trained on messages alone reads strong praise or
-    complaint as loyalty intent."""
+    complaint as loyalty intent. The CX heads come from messages labelled
+    with emotion or sentiment (``cx_heads``), and ``aspects_cx`` from messages
+    labelled with aspects, when the models also get a message head
+    (``cx_aspects``)."""
     import time
 
     from .pipeline import encoder_for
@@ -243,7 +246,10 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
         for t, (head, spec, m) in fitted.items():
             module.heads[t], tasks[t], metrics[t] = head, spec, m
     with_aspects = (df["message"].eq(True) & df["aspects"].notna()).to_numpy() if "message" in df else None
-    if aspects_cx and with_aspects is not None and with_aspects.any():
+    if aspects_cx and with_aspects is not None and with_aspects.any() and MESSAGE_GATE not in tasks:
+        log_fn("cx aspects: not fitted, as these models have no message head to tell messages from reviews "
+               "(it needs sentiment-labelled messages)")
+    elif aspects_cx and with_aspects is not None and with_aspects.any():
         msgs = df[with_aspects]
         phrases, _ = phrase_aspects(load_taxonomy(taxonomy_path(models_dir)), msgs["text"], msgs["lang"])
         labels = np.array([[a in present for a in ASPECTS] for present in msgs["aspects"]], dtype=np.int64)

@@ -509,8 +509,9 @@ def train_user(data: Path, text_column: str, label_column: str, task: str, out_d
         raise InvalidInputError(f"starting heads expect {init.dim}-dim embeddings, base {src} gives {encoder.hidden_size}")
     X = featurize(encoder, df["text"].astype(str).tolist(), None, feature_dir(cache, encoder))
     # a head blended into the task being retrained (BLENDED_HEADS: emotion_cx into emotion, sentiment_cx into
-    # sentiment) would mix the starting model's reading into the user's; it goes, so the user's head alone is served
-    blended = set(BLENDED_HEADS.get(task, ()))
+    # sentiment) would mix the starting model's reading into the user's; it goes, so the user's head alone is
+    # served. Its gate stays: without the head it blends nothing, and the message head also routes aspects.
+    blended = {BLENDED_HEADS[task][0]} if task in BLENDED_HEADS else set()
     tasks = {t: s.copy() for t, s in init.tasks.items() if t not in blended}
     tasks.setdefault(task, HeadSpec(list(TASK_LABELS[task])))  # a task the starting model has no head for
     keep = [t for t in tasks if t != task]

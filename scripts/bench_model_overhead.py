@@ -59,8 +59,8 @@ def main() -> None:
         for s in range(0, len(tk), args.batch_size):
             enc = encoder.encode(tk[s:s + args.batch_size])
             x = l2_normalize(np.stack([e.pooled for e in enc]))
-            if with_heads:
-                heads.predict(x)
+            if with_heads:  # every head, the ones that read phrase flags beside the embedding too
+                heads.predict(x, {i: [set()] * len(x) for spec in heads.tasks.values() for i in spec.inputs})
         return time.perf_counter() - t0
 
     variants = {"base": (base, False), "base + heads": (base, True), "shipped": (shipped, True)}

@@ -51,6 +51,25 @@ def mock_signal_corpus(monkeypatch):
     return df
 
 
+def mock_cx_texts(monkeypatch):
+    """The texts the CX heads are distilled on (``cx_heads.emotion_texts``: 80 tweets, joy and sadness;
+    ``cx_heads.review_texts``: 60 reviews, positive and negative), small and offline."""
+    import pandas as pd
+
+    from cxtext import cx_heads
+
+    tweets = pd.DataFrame({"text": [f"what a day {i} lol" for i in range(40)] + [f"so sad about the news {i}"
+                                                                                for i in range(40)],
+                           "lang": ["en"] * 80, "task": ["emotion"] * 80, "label": ["joy"] * 40 + ["sadness"] * 40,
+                           "dataset": ["t"] * 80})
+    reviews = pd.DataFrame({"text": [f"great food {i}" for i in range(30)] + [f"cold and late {i}" for i in range(30)],
+                            "lang": ["en"] * 60, "task": ["sentiment"] * 60,
+                            "label": ["positive"] * 30 + ["negative"] * 30, "dataset": ["r"] * 60})
+    monkeypatch.setattr(cx_heads, "emotion_texts", lambda data_dir=None, seed=0: tweets)
+    monkeypatch.setattr(cx_heads, "review_texts", lambda data_dir=None, seed=0: reviews)
+    return tweets, reviews
+
+
 def fit_signals(start, out, tmp_path, epochs=3, **kw):
     """``fit_signal_heads`` quietly, with the test cache and a few epochs."""
     from cxtext import signal_heads

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import fit_signals, mock_signal_corpus, write_messages
+from conftest import fit_signals, mock_cx_texts, mock_signal_corpus, write_messages
 
 
 def test_a_head_reads_its_inputs_beside_the_embedding_and_keeps_them_on_disk(tmp_path):
-    from cxtext.errors import LabelMismatchError
+    from cxtext.errors import InvalidInputError, LabelMismatchError
     from cxtext.heads import Heads, HeadSpec, build_module
 
     tasks = {"plain": HeadSpec(["x"], "sigmoid"), "stacked": HeadSpec(["a", "b"], "sigmoid", inputs=["aspect_phrases"])}
@@ -35,8 +35,12 @@ def test_a_head_reads_its_inputs_beside_the_embedding_and_keeps_them_on_disk(tmp
     heads.save(tmp_path / "m")
     again = Heads.load(tmp_path / "m")
     assert again.tasks["stacked"].inputs == ["aspect_phrases"] and not again.tasks["plain"].inputs
-    assert np.allclose(again.predict(x, {"aspect_phrases": [{"b"}, set(), set()]})["stacked"][:, 1], p[:, 1] * [1, 1, 0]
-                       + [0, 0, p[2, 1]], atol=1e-6)
+    q = again.predict(x, {"aspect_phrases": [{"b"}, set(), {"b"}]})["stacked"]
+    assert np.allclose(q[:2], p[:2], atol=1e-6) and q[2, 1] > 0.99  # the same head, and the flag still steers it
+    with pytest.raises(InvalidInputError, match="one set of flagged labels per text"):
+        again.predict(x, {"aspect_phrases": [{"b"}]})
+    with pytest.raises(InvalidInputError, match="Heads.predict"):
+        again.module(torch.from_numpy(x))  # the module alone cannot feed a head its inputs
     with pytest.raises(LabelMismatchError, match="upgrade cxtext"):
         HeadSpec(["a"], "sigmoid", inputs=["sentence_length"])
 
@@ -125,6 +129,9 @@ def test_on_a_message_the_cx_aspect_head_keeps_vetoes_and_adds_aspects(cx_aspect
     assert [x.name for x in a("I called three times").aspects] == ["customer_support"]  # effort phrases silence nothing
     two = a("پیک دیر رسید. قیمت بالا بود")  # each clause reads its own phrases: the price clause scores higher
     assert [x.evidence[0].text for x in two.aspects if x.name == "customer_support"] == ["قیمت بالا بود"]
+    texts = ["پیک دیر رسید. قیمت بالا بود", "پیک دیر رسید", "قیمت بالا بود. پیک دیر رسید و خیلی بد بود"]
+    batch = list(a.pipe(texts, batch_size=3))  # one batch: each text's and each clause's phrases stay its own
+    assert [r.to_dict()["aspects"] for r in batch] == [a(t).to_dict()["aspects"] for t in texts]
 
 
 def test_a_review_keeps_the_phrases_and_the_review_aspect_head(cx_aspect_models, tmp_path):
@@ -135,6 +142,19 @@ def test_a_review_keeps_the_phrases_and_the_review_aspect_head(cx_aspect_models,
     assert [x.name for x in a("پیک دیر رسید").aspects] == ["delivery"]
     assert {x.name for x in a("پیک دیر رسید و قیمت بالا بود").aspects} == {"delivery", "price_value"}
     assert a("غذا سرد رسید. خیلی بد بود").aspects == ()  # no review aspect head in these models
+
+
+
+def test_without_a_message_head_the_cx_aspect_head_is_not_used(cx_aspect_models, tmp_path):
+    import cxtext
+    from cxtext.heads import Heads
+
+    h = Heads.load(cx_aspect_models)
+    del h.module.heads["message"]
+    del h.tasks["message"]
+    h.save(cx_aspect_models)
+    a = cxtext.load(models=cx_aspect_models, cache_dir=tmp_path / "cache")
+    assert [x.name for x in a("پیک دیر رسید").aspects] == ["delivery"]  # the phrase, not vetoed
 
 
 def test_where_the_cx_head_finds_nothing_and_no_phrase_speaks_the_review_head_may(cx_aspect_models, tmp_path):
@@ -163,18 +183,23 @@ def test_fit_signal_heads_fits_the_cx_aspect_head_from_aspect_labelled_messages(
     from cxtext.taxonomy import ASPECTS
 
     mock_signal_corpus(monkeypatch)
-    msgs = tmp_path / "msgs"
-    write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "aspects": a} for i in range(10)
-                          for t, a in (("customer support never answered", [{"name": "customer_support"}]),
-                                       ("the delivery guy was rude", [{"name": "staff", "sentiment": "negative"}]),
-                                       ("hello, a quick question", []))])
-    metrics = fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
-    assert metrics["aspects_cx"]["train_messages"] == 30 and metrics["aspects_cx"]["positives"]["staff"] == 10
+    mock_cx_texts(monkeypatch)
+    rows = [{"lang": "en", "text": f"{t} {i}", "sentiment": "negative", "aspects": a} for i in range(10)
+            for t, a in (("customer support never answered", [{"name": "customer_support"}]),
+                         ("the delivery guy was rude", [{"name": "staff", "sentiment": "negative"}]),
+                         ("my money never came back", [{"name": "price_value"}]),
+                         ("hello, a quick question", []))]
+    write_messages(tmp_path / "msgs", rows)
+    metrics = fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=tmp_path / "msgs", review_negatives=0)
+    assert metrics["aspects_cx"]["train_messages"] == 40 and metrics["aspects_cx"]["positives"]["staff"] == 10
     spec = Heads.load(tmp_path / "a").tasks["aspects_cx"]
     assert spec.labels == list(ASPECTS) and spec.inputs == ["aspect_phrases"]
     assert set(spec.thresholds.values()) == {0.35}
     a = cxtext.load(models=tmp_path / "a", cache_dir=tmp_path / "cache")
-    r = a("customer support never answered 3")  # a training message: the head has learned it
-    assert "customer_support" in {x.name for x in r.aspects}
-    fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=None)
-    assert "aspects_cx" not in Heads.load(tmp_path / "b").tasks  # no aspect-labelled messages: no head
+    found = {t: {x.name for x in a(t).aspects} for t in ("the delivery guy was rude 3", "my money never came back 3")}
+    assert "delivery" not in found["the delivery guy was rude 3"]  # learned: this «delivery» is not the aspect
+    assert "price_value" in found["my money never came back 3"]  # learned: named by no phrase
+    # without sentiment labels there is no message head to route by: no CX aspect head either
+    write_messages(tmp_path / "only", [{k: v for k, v in r.items() if k != "sentiment"} for r in rows])
+    fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=tmp_path / "only", review_negatives=0)
+    assert "aspects_cx" not in Heads.load(tmp_path / "b").tasks

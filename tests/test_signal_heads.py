@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import SENTENCES, fit_signals, mock_signal_corpus, write_messages
+from conftest import SENTENCES, fit_signals, mock_cx_texts, mock_signal_corpus, write_messages
 
 
 def test_absa_sentences_get_a_sentence_label_from_their_opinions():
@@ -351,20 +351,11 @@ def test_a_blended_task_is_its_cx_head_where_the_gate_says_so(task, feedback, ga
 
 
 def test_cx_heads_come_from_emotion_and_sentiment_labelled_messages(tmp_path, tiny_models, monkeypatch):
-    from cxtext import cx_heads
     from cxtext.heads import Heads
     from cxtext.train import _dev_mask
 
     n = len(mock_signal_corpus(monkeypatch))
-    tweets = pd.DataFrame({"text": [f"what a day {i} lol" for i in range(40)] + [f"so sad about the news {i}"
-                                                                                for i in range(40)],
-                           "lang": ["en"] * 80, "task": ["emotion"] * 80, "label": ["joy"] * 40 + ["sadness"] * 40,
-                           "dataset": ["t"] * 80})
-    monkeypatch.setattr(cx_heads, "emotion_texts", lambda data_dir=None, seed=0: tweets)
-    reviews = pd.DataFrame({"text": [f"great food {i}" for i in range(30)] + [f"cold and late {i}" for i in range(30)],
-                            "lang": ["en"] * 60, "task": ["sentiment"] * 60,
-                            "label": ["positive"] * 30 + ["negative"] * 30, "dataset": ["r"] * 60})
-    monkeypatch.setattr(cx_heads, "review_texts", lambda data_dir=None, seed=0: reviews)
+    _tweets, reviews = mock_cx_texts(monkeypatch)
     msgs = tmp_path / "msgs"
     write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "emotion": e, "sentiment": s} for i in range(8)
                            for t, e, s in (("where is my order?", "neutral", "neutral"),

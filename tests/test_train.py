@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -67,8 +68,12 @@ def test_a_user_head_is_served_alone_not_blended_with_ours(tmp_path, tiny_models
                   [(p, "joy") for p in POS] + [(n, "anger") for n in NEG]]).to_csv(data, index=False)
     train_user(data, "t", "l", "emotion", tmp_path / "mine", start=with_cx, cache_dir=tmp_path / "cache",
                cfg=TrainConfig(epochs=5, hidden=16))
-    assert set(Heads.load(tmp_path / "mine").tasks) == {"sentiment", "emotion", "sentiment_cx", "message"}
+    assert set(Heads.load(tmp_path / "mine").tasks) == {"sentiment", "emotion", "sentiment_cx", "message", "domain"}
     train_user(data, "t", "l", "sentiment", tmp_path / "sent", label_map={"joy": "positive", "anger": "negative"},
                start=with_cx, cache_dir=tmp_path / "cache", cfg=TrainConfig(epochs=5, hidden=16))
-    # the user's sentiment head is served alone; emotion, not retrained, keeps its blend
-    assert set(Heads.load(tmp_path / "sent").tasks) == {"sentiment", "emotion", "emotion_cx", "domain"}
+    # the user's sentiment head is served alone; emotion, not retrained, keeps its blend; the gates stay
+    mine = Heads.load(tmp_path / "sent")
+    assert set(mine.tasks) == {"sentiment", "emotion", "emotion_cx", "domain", "message"}
+    x = np.random.default_rng(0).normal(size=(3, 32)).astype(np.float32)
+    alone = Heads(mine.module, {"sentiment": mine.tasks["sentiment"]}, mine.meta).predict(x)["sentiment"]
+    assert np.allclose(mine.predict(x)["sentiment"], alone)  # a gate without its CX head blends nothing
