@@ -4,13 +4,13 @@ emotion, so one encoder pass still feeds every head.
 
 | head | labels | data (train/dev splits only) | how the labels are made |
 |---|---|---|---|
-| ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews; messages with ``aspects`` (the project's 1,618) | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent; a message is labelled for every aspect |
+| ``aspects`` | one sigmoid per taxonomy aspect that has data | ar_semeval2016_absa_hotels (hotels), fa_parsinlu_sentiment food reviews; messages with ``aspects`` only where no ``aspects_cx`` is fitted (then this head serves reviews, and learns and is tuned on reviews only) | the datasets' aspect categories through ``datasets.LABEL_MAPS[<name>/aspects]``; an aspect the dataset does not annotate is unknown for its rows (no loss), not absent; a message is labelled for every aspect |
 | ``csat`` | stars ``1``–``5`` | ar_amazon_eg_aste (stars), fa_digikala_comments_small (Score 0–100 as ``1 + 4·score/100``) | stars rounded |
 | ``nps`` (not in the defaults) | promoter / passive / detractor | fa_digikala_comments_small | "recommend" → promoter, "do not recommend" → detractor, "no idea" → passive |
 | ``effort``, ``loyalty`` (with ``messages_dir``; the defaults use ``models/signal_train``) | high / low / none; promoter / detractor / none | labelled CX messages, JSONL (``text``, ``lang``, ``effort``, ``loyalty``): the project's (2,438 with effort, 1,538 with loyalty) or a company's own; plus ``review_negatives`` phrase-free review texts per language as none | as labelled; the analyzer consults these heads only where no phrase states the signal (``cx.derive``) |
 | ``emotion_cx``, ``domain`` (with messages that carry an ``emotion``) | the seven emotions; customer_feedback | emotion-labelled CX messages, and the ``emotion`` head's own training texts (distillation; the domain head's "not feedback" side) | see ``cx_heads``: the analyzer's emotion is the two emotion heads blended by the domain head |
 | ``sentiment_cx``, ``message`` (with messages that carry a ``sentiment``) | the four sentiments; cx_message | sentiment-labelled CX messages, and review texts the ``sentiment`` head learned from (distillation; with the emotion texts, the message head's "not a message" side) | see ``cx_heads``: the analyzer's sentiment is the two sentiment heads blended by the message head |
-| ``aspects_cx`` (with messages that carry ``aspects``) | one sigmoid per taxonomy aspect (all ten), reading the embedding and the aspects the taxonomy's phrases name | aspect-labelled CX messages (the project's 1,618) | see ``cx_aspects``: on a CX message (the message head ≥ 0.5) it keeps or vetoes each phrase's aspect and adds those no phrase names |
+| ``aspects_cx`` (with messages that carry ``aspects``) | one sigmoid per taxonomy aspect (all ten), reading the embedding and the aspects the taxonomy's phrases name | aspect-labelled CX messages (the project's 4,956) | see ``cx_aspects``: on a CX message (the message head ≥ 0.5) it keeps or vetoes each phrase's aspect and adds those no phrase names |
 
 The ``nps`` head is fitted only on request (``tasks``): on Digikala's test
 split it beats the sentiment rule (macro-F1 0.51 vs 0.36), but Digikala buyers
@@ -36,7 +36,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
-from .cx_aspects import ASPECTS_CX, MESSAGE_GATE, fit_aspects_cx
+from .cx_aspects import ASPECTS_CX, fit_aspects_cx
 from .cx_heads import fit_cx_heads
 from .datasets import LABEL_MAPS
 from .heads import BLENDED_HEADS, Heads, HeadSpec
@@ -229,27 +229,33 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     y = signal_labels(df, aspect_names)
     # CX heads only for a task with labelled messages and a head to start from (cx_heads.fit_cx_heads)
     cx_wanted = tuple(task for task, pair in BLENDED_HEADS.items() if set(pair) & set(wanted))
-    aspects_cx = ASPECTS_CX in wanted
+    is_message = df["message"].eq(True).to_numpy() if "message" in df else np.zeros(len(df), bool)
+    with_aspects = is_message & df["aspects"].notna().to_numpy()
+    # aspects_cx serves the texts a message head calls messages: only with one (sentiment-labelled messages)
+    gated = "sentiment" in cx_wanted and "sentiment" in init.tasks and (y["sentiment"] >= 0).any()
+    aspects_cx = ASPECTS_CX in wanted and with_aspects.any() and gated
+    if ASPECTS_CX in wanted and with_aspects.any() and not gated:
+        log_fn("cx aspects: not fitted, as these models get no message head to tell messages from reviews "
+               "(it needs sentiment-labelled messages)")
     wanted = tuple(t for t in wanted if t not in (*CX_TASKS, ASPECTS_CX)  # no messages: no head
                    and ((y[t] >= 0).any() or t in ("aspects", "csat")))
     tasks.update({t: new[t] for t in wanted})
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
+    review_dev = dev
+    if aspects_cx:  # the review aspect head then serves reviews: it learns from and is tuned on reviews only
+        y["aspects"] = np.where(is_message[:, None], -1, y["aspects"])
+        review_dev = dev & ~is_message
     module, metrics = fit_heads(X, y, tasks, dev, cfg, init=init, keep=keep)
     if "aspects" in tasks:
         tax = load_taxonomy(taxonomy_path(models_dir))
-        metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"], dev,
-                                                    df, tax))
+        metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"],
+                                                    review_dev, df, tax))
     if cx_wanted:
-        is_message = df["message"].eq(True).to_numpy() if "message" in df else np.zeros(len(df), bool)
         fitted = fit_cx_heads(init, encoder, feature_dir(cache, encoder), X, dev, is_message,
                               {t: y[t] for t in cx_wanted}, data_dir, cfg, log_fn)
         for t, (head, spec, m) in fitted.items():
             module.heads[t], tasks[t], metrics[t] = head, spec, m
-    with_aspects = (df["message"].eq(True) & df["aspects"].notna()).to_numpy() if "message" in df else None
-    if aspects_cx and with_aspects is not None and with_aspects.any() and MESSAGE_GATE not in tasks:
-        log_fn("cx aspects: not fitted, as these models have no message head to tell messages from reviews "
-               "(it needs sentiment-labelled messages)")
-    elif aspects_cx and with_aspects is not None and with_aspects.any():
+    if aspects_cx:
         msgs = df[with_aspects]
         phrases, _ = phrase_aspects(load_taxonomy(taxonomy_path(models_dir)), msgs["text"], msgs["lang"])
         labels = np.array([[a in present for a in ASPECTS] for present in msgs["aspects"]], dtype=np.int64)

@@ -192,6 +192,8 @@ def test_fit_signal_heads_fits_the_cx_aspect_head_from_aspect_labelled_messages(
     write_messages(tmp_path / "msgs", rows)
     metrics = fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=tmp_path / "msgs", review_negatives=0)
     assert metrics["aspects_cx"]["train_messages"] == 40 and metrics["aspects_cx"]["positives"]["staff"] == 10
+    # the review aspect head now serves reviews: it learns from the 48 mock reviews only
+    assert metrics["aspects"]["train_rows"] + metrics["aspects"]["dev_rows"] == 48
     spec = Heads.load(tmp_path / "a").tasks["aspects_cx"]
     assert spec.labels == list(ASPECTS) and spec.inputs == ["aspect_phrases"]
     assert set(spec.thresholds.values()) == {0.35}
@@ -201,5 +203,6 @@ def test_fit_signal_heads_fits_the_cx_aspect_head_from_aspect_labelled_messages(
     assert "price_value" in found["my money never came back 3"]  # learned: named by no phrase
     # without sentiment labels there is no message head to route by: no CX aspect head either
     write_messages(tmp_path / "only", [{k: v for k, v in r.items() if k != "sentiment"} for r in rows])
-    fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=tmp_path / "only", review_negatives=0)
+    without = fit_signals(tiny_models, tmp_path / "b", tmp_path, messages_dir=tmp_path / "only", review_negatives=0)
     assert "aspects_cx" not in Heads.load(tmp_path / "b").tasks
+    assert without["aspects"]["train_rows"] + without["aspects"]["dev_rows"] == 48 + 40  # it serves the messages
