@@ -164,6 +164,12 @@ def fit_cx_head(init: Heads, task: str, X_other: np.ndarray, X_msgs: np.ndarray,
     return head, spec, metrics
 
 
+def cx_tasks_to_fit(init: Heads, y: dict[str, np.ndarray]) -> list[str]:
+    """The tasks of ``heads.BLENDED_HEADS`` whose CX head and gate ``fit_cx_heads``
+    fits: ``init`` has a head for the task and some messages carry its label."""
+    return [t for t in BLENDED_HEADS if t in init.tasks and t in y and (y[t] >= 0).any()]
+
+
 def fit_cx_heads(init: Heads, encoder, features: Path, X_feedback: np.ndarray, dev_feedback: np.ndarray,
                  is_message: np.ndarray, y: dict[str, np.ndarray], data_dir, cfg,
                  log_fn: Callable[[str], None] = print) -> dict[str, tuple[Any, HeadSpec, dict[str, Any]]]:
@@ -179,7 +185,7 @@ def fit_cx_heads(init: Heads, encoder, features: Path, X_feedback: np.ndarray, d
     from .train import _dev_mask, featurize
 
     out: dict[str, tuple[Any, HeadSpec, dict[str, Any]]] = {}
-    todo = [t for t in BLENDED_HEADS if t in init.tasks and t in y and (y[t] >= 0).any()]
+    todo = cx_tasks_to_fit(init, y)
     if not todo:
         return out
     hidden = int(init.meta.get("hidden", 0))

@@ -144,6 +144,11 @@ def _sentence_lang(text: str, doc_lang: str) -> str:
     return g.lang if g.confidence >= 0.6 else doc_lang
 
 
+def _clause_of(p: "_Prepared", start: int) -> Optional[int]:
+    """The index of the clause of ``p`` holding offset ``start`` (normalized text), or None."""
+    return next((i for i, (a, b) in enumerate(p.clauses) if a <= start < b), None)
+
+
 def _clauses(text: str, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     out = []
     for s, e in sentences:
@@ -353,7 +358,12 @@ class Analyzer:
             if len(p.clauses) == 1:
                 clauses.append(docs[-1])
             else:
-                clauses.extend({m.key for m in matches if a <= m.start < b} for a, b in p.clauses)
+                per_clause: list[set] = [set() for _ in p.clauses]
+                for m in matches:
+                    ci = _clause_of(p, m.start)
+                    if ci is not None:
+                        per_clause[ci].add(m.key)
+                clauses.extend(per_clause)
         return {PHRASE_INPUT: docs}, {PHRASE_INPUT: clauses}
 
     def _apply_plugins(self, prepared: list[_Prepared], doc_p: dict[str, np.ndarray]) -> None:
@@ -424,8 +434,7 @@ class Analyzer:
         return p.aspect_matches
 
     def _aspect_clauses(self, p: _Prepared) -> set[int]:
-        return {next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), -1)
-                for m in self._match_aspects(p)}
+        return {-1 if (ci := _clause_of(p, m.start)) is None else ci for m in self._match_aspects(p)}
 
     def _evidence(self, p: _Prepared, a: int, b: int) -> Evidence:
         oa, ob = p.norm.to_original(a, b)
@@ -466,7 +475,7 @@ class Analyzer:
         for m in self._match_aspects(p):
             if decides and m.key in spec.labels and not passes(m.key):
                 continue
-            add(m.key, m.start, m.end, next((i for i, (a, b) in enumerate(p.clauses) if a <= m.start < b), None))
+            add(m.key, m.start, m.end, _clause_of(p, m.start))
         if spec is not None and (decides or not found):
             for j, name in enumerate(spec.labels):
                 if name in found or name not in self.taxonomy.aspects or not passes(name):

