@@ -78,7 +78,8 @@ def stated_signals(signals: Mapping[str, Sequence[Evidence]]) -> tuple[Optional[
 
 
 # A learned effort or loyalty head speaks only where no phrase does, and only
-# this sure of high/low or promoter/detractor.
+# this sure of high/low or promoter/detractor, unless the head records its own
+# bar for a label (``HeadSpec.thresholds``, passed as ``head_bars``).
 HEAD_SIGNAL_MIN = 0.8
 
 # Below this top probability a positive/negative call yields to the side the
@@ -103,32 +104,37 @@ def settle_sentiment(label: str, probs: Mapping[str, float], side: Optional[str]
     return label
 
 
+def _head_says(probs: Mapping[str, float], stated: Sequence[str], bars: Mapping[str, float]) -> Optional[str]:
+    """The head's most likely label, if it is one of ``stated`` and the head is
+    at least its bar sure of it; else None."""
+    best = max(probs, key=probs.get)
+    return best if best in stated and probs[best] >= bars.get(best, HEAD_SIGNAL_MIN) else None
+
+
 def derive(
     sentiment: Mapping[str, float],
     emotion: Mapping[str, float],
     aspect_stages: Sequence[Optional[str]],
     signals: Mapping[str, Sequence[Evidence]],
     head_probs: Optional[Mapping[str, Mapping[str, float]]] = None,
+    head_bars: Optional[Mapping[str, Mapping[str, float]]] = None,
 ) -> CXSignals:
     """Combine model probabilities and matched phrases into CX signals.
 
     ``signals`` maps a taxonomy signal name to the evidence spans found;
     ``aspect_stages`` holds the journey stage of each aspect evidence;
-    ``head_probs`` holds optional learned heads (``effort``, ``loyalty``, ``csat``, ``nps``).
+    ``head_probs`` holds optional learned heads (``effort``, ``loyalty``, ``csat``, ``nps``);
+    ``head_bars``, per head, how sure it must be of a label to state it (default ``HEAD_SIGNAL_MIN``).
     """
     head_probs = head_probs or {}
+    head_bars = head_bars or {}
     churn = list(signals.get("churn", ()))
 
     effort, loyalty = stated_signals(signals)
     if effort is None and "effort" in head_probs:
-        hp = head_probs["effort"]
-        best = max(hp, key=hp.get)
-        effort = best if best in ("high", "low") and hp[best] >= HEAD_SIGNAL_MIN else None
-
+        effort = _head_says(head_probs["effort"], ("high", "low"), head_bars.get("effort", {}))
     if loyalty is None and "loyalty" in head_probs:
-        lp = head_probs["loyalty"]
-        best = max(lp, key=lp.get)
-        loyalty = best if best in ("promoter", "detractor") and lp[best] >= HEAD_SIGNAL_MIN else None
+        loyalty = _head_says(head_probs["loyalty"], ("promoter", "detractor"), head_bars.get("loyalty", {}))
 
     w = CHURN_WEIGHTS
     z = (w["bias"] + w["p_negative"] * sentiment.get("negative", 0.0) + w["p_mixed"] * sentiment.get("mixed", 0.0)

@@ -311,7 +311,7 @@ class Analyzer:
             w = np.array([max(len(e.offsets), 1) for e in cs], dtype=np.float64)
             pooled = (np.stack([e.pooled for e in cs]) * w[:, None]).sum(0) / w.sum()
             offsets = [(o0 + ca, o1 + ca) for e, (ca, _cb) in zip(cs, p.clauses) for (o0, o1) in e.offsets]
-            encoded.append(Encoded(pooled.astype(np.float32), np.zeros((0, len(pooled)), np.float32), offsets))
+            encoded.append(Encoded(pooled.astype(np.float32), np.concatenate([e.token_states for e in cs]), offsets))
 
         doc = l2_normalize(np.stack([e.pooled for e in encoded]))
         clause_vecs: list[np.ndarray] = []
@@ -329,7 +329,8 @@ class Analyzer:
         clause_x = (l2_normalize(np.stack(clause_vecs)) if clause_vecs
                     else np.zeros((0, doc.shape[1]), np.float32))
         doc_in, clause_in = self._head_inputs(prepared)
-        doc_p = self.heads.predict(doc, doc_in)
+        doc_p = self.heads.predict(doc, doc_in,
+                                   [e.token_states for e in encoded] if self.heads.reads_tokens else None)
         cl_all = self.heads.predict(clause_x, clause_in)  # every head, so a learned aspect can point at its clause
         cl_p = cl_all["sentiment"]
         cl_asp = {t: cl_all[t] for t in ASPECT_HEADS if t in cl_all}
@@ -417,7 +418,8 @@ class Analyzer:
         stages = [self.taxonomy.journey_stage_of(a.name) for a in aspects for _ in a.evidence]
         extra = {t: dict(zip(self.heads.tasks[t].labels, map(float, doc_p[t][k])))
                  for t in ("effort", "loyalty", "csat", "nps") if t in doc_p}
-        cxs = cx_rules.derive(sp, ep, stages, signals, extra)
+        bars = {t: self.heads.tasks[t].thresholds for t in ("effort", "loyalty") if t in doc_p}
+        cxs = cx_rules.derive(sp, ep, stages, signals, extra, bars)
         # only what the text's phrases state settles its sentiment: the effort and loyalty heads read
         # the same embedding as the sentiment head (fed their guesses, DeepSentiPers-3 fell 1.5 points)
         sent_label = cx_rules.settle_sentiment(sent_label, sp, cx_rules.polarity_of(*cx_rules.stated_signals(signals)))

@@ -193,7 +193,8 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     them, beside ``review_negatives`` review texts per language
     in which no effort, loyalty or churn phrase matches, labelled "none":
     without them a head trained on messages alone reads strong praise or
-    complaint as loyalty intent. The CX heads come from messages labelled
+    complaint as loyalty intent; the heads of ``token_heads.TOKEN_TASKS``
+    (effort) also read the texts' token states. The CX heads come from messages labelled
     with emotion or sentiment (``cx_heads``), and ``aspects_cx`` from messages
     labelled with aspects, when the models also get a message head
     (``cx_aspects``)."""
@@ -202,6 +203,7 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
     from .pipeline import encoder_for
     from .settings import default_cache_dir
     from .taxonomy import ASPECTS, load_taxonomy, taxonomy_path
+    from .token_heads import TOKEN_TASKS, fit_token_head, token_states
     from .train import TrainConfig, _dev_mask, copy_companions, featurize, feature_dir, fit_heads
 
     t0 = time.time()
@@ -240,13 +242,19 @@ def fit_signal_heads(models_dir: Path, out_dir: Optional[Path] = None, data_dir=
                "(it needs sentiment-labelled messages)")
     wanted = tuple(t for t in wanted if t not in (*CX_TASKS, ASPECTS_CX)  # no messages: no head
                    and ((y[t] >= 0).any() or t in ("aspects", "csat")))
-    tasks.update({t: new[t] for t in wanted})
+    tasks.update({t: new[t] for t in wanted if t not in TOKEN_TASKS})
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
     review_dev = dev
     if aspects_cx:  # the review aspect head then serves reviews: it learns from and is tuned on reviews only
         y["aspects"] = np.where(is_message[:, None], -1, y["aspects"])
         review_dev = dev & ~is_message
     module, metrics = fit_heads(X, y, tasks, dev, cfg, init=init, keep=keep)
+    for t in (t for t in wanted if t in TOKEN_TASKS):
+        rows = np.where(y[t] >= 0)[0]
+        states = token_states(encoder, df["text"].iloc[rows].tolist(), df["lang"].iloc[rows].tolist(),
+                              feature_dir(cache, encoder), on_progress=lambda d, n: log_fn(f"{t} token states {d}/{n}"))
+        module.heads[t], tasks[t], metrics[t] = fit_token_head(t, new[t].labels, X[rows], states, y[t][rows],
+                                                               dev[rows], cfg)
     if "aspects" in tasks:
         metrics["aspects"].update(tune_with_phrases(Heads(module, tasks, {}), tasks["aspects"], X, y["aspects"],
                                                     review_dev, df, tax))

@@ -139,7 +139,6 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
     ``keep`` are copied from ``init`` untouched. Returns the module and
     per-task dev metrics (accuracy, macro-F1, ECE before/after temperature)."""
     import torch
-    from torch import nn
 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -147,6 +146,9 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
     if init is not None:
         for t in keep:
             module.heads[t].load_state_dict(init.module.heads[t].state_dict())
+    token_heads = [t for t, s in tasks.items() if s.tokens and t not in keep]
+    if token_heads:
+        raise InvalidInputError(f"heads {token_heads} read token states: fit them with token_heads.fit_token_head")
     Xt = torch.from_numpy(X.astype(np.float32))
     metrics: dict[str, Any] = {}
     for task, spec in tasks.items():
@@ -160,36 +162,45 @@ def fit_heads(X: np.ndarray, y: Mapping[str, np.ndarray], tasks: Mapping[str, He
         if spec.type == "sigmoid":
             metrics[task] = _fit_multilabel(module.heads[task], Xt, y[task], dev, spec, cfg, rng)
             continue
-        labels = y[task]
-        tr = np.where((labels >= 0) & ~dev)[0]
-        dv = np.where((labels >= 0) & dev)[0]
-        if len(tr) == 0:
-            raise InvalidInputError(f"no training rows for task {task!r}")
-        head = module.heads[task]
-        n_cls = len(spec.labels)
-        weight = None
-        if cfg.class_balance:
-            weight = torch.tensor(balanced_class_weights(labels[tr], n_cls), dtype=torch.float32)
-        loss_fn = nn.CrossEntropyLoss(weight=weight)
-        yt = torch.from_numpy(labels.astype(np.int64))
-        _train_head(head, Xt, tr, dv, cfg, rng, lambda z, idx: loss_fn(z, yt[idx]),
-                    lambda z: _macro_f1(labels[dv], z.argmax(-1).numpy(), n_cls))
-        m: dict[str, Any] = {"train_rows": int(len(tr)), "dev_rows": int(len(dv))}
-        if len(dv):
-            with torch.no_grad():
-                logits = head(Xt[dv])
-            temp = _fit_temperature(logits, yt[dv])
-            spec.temperature = temp
-            probs0 = torch.softmax(logits, -1).numpy()
-            probs1 = torch.softmax(logits / temp, -1).numpy()
-            pred = probs1.argmax(-1)
-            m.update({"dev_accuracy": round(float((pred == labels[dv]).mean()), 4),
-                      "dev_macro_f1": round(_macro_f1(labels[dv], pred, n_cls), 4),
-                      "temperature": round(temp, 4),
-                      "dev_ece_before": round(ece(probs0, labels[dv]), 4),
-                      "dev_ece_after": round(ece(probs1, labels[dv]), 4)})
-        metrics[task] = m
+        metrics[task] = _fit_softmax(task, module.heads[task], Xt, y[task], dev, spec, cfg, rng)
     return module, metrics
+
+
+def _fit_softmax(task: str, head, Xt, labels: np.ndarray, dev: np.ndarray, spec: HeadSpec, cfg: TrainConfig,
+                 rng) -> dict[str, Any]:
+    """Fit softmax ``head`` (``head(Xt[idx])`` → logits) on the rows where
+    ``labels`` >= 0: class-balanced cross-entropy, the epoch with the best dev
+    macro-F1, then a temperature on the dev rows (set on ``spec``). Returns dev metrics."""
+    import torch
+    from torch import nn
+
+    tr = np.where((labels >= 0) & ~dev)[0]
+    dv = np.where((labels >= 0) & dev)[0]
+    if len(tr) == 0:
+        raise InvalidInputError(f"no training rows for task {task!r}")
+    n_cls = len(spec.labels)
+    weight = None
+    if cfg.class_balance:
+        weight = torch.tensor(balanced_class_weights(labels[tr], n_cls), dtype=torch.float32)
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    yt = torch.from_numpy(labels.astype(np.int64))
+    _train_head(head, Xt, tr, dv, cfg, rng, lambda z, idx: loss_fn(z, yt[idx]),
+                lambda z: _macro_f1(labels[dv], z.argmax(-1).numpy(), n_cls))
+    m: dict[str, Any] = {"train_rows": int(len(tr)), "dev_rows": int(len(dv))}
+    if len(dv):
+        with torch.no_grad():
+            logits = head(Xt[dv])
+        temp = _fit_temperature(logits, yt[dv])
+        spec.temperature = temp
+        probs0 = torch.softmax(logits, -1).numpy()
+        probs1 = torch.softmax(logits / temp, -1).numpy()
+        pred = probs1.argmax(-1)
+        m.update({"dev_accuracy": round(float((pred == labels[dv]).mean()), 4),
+                  "dev_macro_f1": round(_macro_f1(labels[dv], pred, n_cls), 4),
+                  "temperature": round(temp, 4),
+                  "dev_ece_before": round(ece(probs0, labels[dv]), 4),
+                  "dev_ece_after": round(ece(probs1, labels[dv]), 4)})
+    return m
 
 
 def _train_head(head, Xt, tr: np.ndarray, dv: np.ndarray, cfg: TrainConfig, rng,

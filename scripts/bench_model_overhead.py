@@ -59,8 +59,9 @@ def main() -> None:
         for s in range(0, len(tk), args.batch_size):
             enc = encoder.encode(tk[s:s + args.batch_size])
             x = l2_normalize(np.stack([e.pooled for e in enc]))
-            if with_heads:  # every head, the ones that read phrase flags beside the embedding too
-                heads.predict(x, {i: [set()] * len(x) for spec in heads.tasks.values() for i in spec.inputs})
+            if with_heads:  # every head, the ones that read phrase flags or token states beside the embedding too
+                heads.predict(x, {i: [set()] * len(x) for spec in heads.tasks.values() for i in spec.inputs},
+                              [e.token_states for e in enc] if heads.reads_tokens else None)
         return time.perf_counter() - t0
 
     variants = {"base": (base, False), "base + heads": (base, True), "shipped": (shipped, True)}

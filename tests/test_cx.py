@@ -56,6 +56,17 @@ def test_learned_heads_are_used_when_present():
     assert r.effort == "high"
 
 
+def test_a_head_states_a_signal_at_its_own_bar_and_a_phrase_still_comes_first():
+    heads = {"effort": {"high": 0.75, "low": 0.05, "none": 0.2}, "loyalty": {"promoter": 0.1, "detractor": 0.72, "none": 0.18}}
+    r = derive(NEU, CALM, [], {}, heads)  # below the default bar (0.8): neither is stated
+    assert (r.effort, r.loyalty) == (None, None)
+    bars = {"effort": {"high": 0.7, "low": 0.7}, "loyalty": {"promoter": 0.7}}
+    r = derive(NEU, CALM, [], {}, heads, bars)
+    assert (r.effort, r.loyalty) == ("high", None)  # a label without its own bar keeps the default
+    r = derive(NEU, CALM, [], {"effort_low": EV}, heads, bars)
+    assert r.effort == "low"  # a phrase states it first
+
+
 @pytest.mark.parametrize("signals,side", [
     ({"effort_high": EV}, "negative"), ({"churn": EV}, "negative"), ({"loyalty_detractor": EV}, "negative"),
     ({"effort_low": EV}, "positive"), ({"loyalty_promoter": EV}, "positive"),

@@ -153,8 +153,8 @@ def test_negated_promoter_is_a_detractor(tiny_analyzer):
 def test_a_neutral_text_takes_the_side_its_cx_signals_state(tiny_analyzer, monkeypatch):
     predict = tiny_analyzer.heads.predict
 
-    def flat(x, inputs=None):  # a sentiment head that calls everything neutral
-        out = predict(x, inputs)
+    def flat(x, inputs=None, tokens=None):  # a sentiment head that calls everything neutral
+        out = predict(x, inputs, tokens)
         out["sentiment"] = np.tile(np.array([0.1, 0.7, 0.1, 0.1], np.float32), (len(x), 1))
         return out
 
@@ -170,8 +170,8 @@ def test_an_unsure_label_yields_to_the_opposite_signal_a_confident_one_does_not(
     predict = tiny_analyzer.heads.predict
 
     def head_says(row):
-        def fixed(x, inputs=None):
-            out = predict(x, inputs)
+        def fixed(x, inputs=None, tokens=None):
+            out = predict(x, inputs, tokens)
             out["sentiment"] = np.tile(np.array(row, np.float32), (len(x), 1))
             return out
         return fixed
@@ -191,9 +191,9 @@ def test_a_learned_loyalty_does_not_settle_sentiment_a_phrase_does(tiny_analyzer
 
     tasks = tiny_analyzer.heads.tasks
 
-    def with_loyalty(x, inputs=None):  # the tiny heads plus a loyalty head that is sure of a promoter
+    def with_loyalty(x, inputs=None, tokens=None):  # the tiny heads plus a loyalty head that is sure of a promoter
         spec = tasks.pop("loyalty", None)
-        out = predict(x, inputs)
+        out = predict(x, inputs, tokens)
         tasks["loyalty"] = spec
         out["sentiment"] = np.tile(np.array([0.55, 0.2, 0.25, 0.0], np.float32), (len(x), 1))
         out["loyalty"] = np.tile(np.array([0.95, 0.03, 0.02], np.float32), (len(x), 1))
