@@ -164,17 +164,24 @@ def pad_states(states: Sequence[np.ndarray], dim: int):
     return out, mask
 
 
-def ngram_features(layer, states: Sequence[np.ndarray], dim: int, chunk: int = 32):
-    """``layer.ngrams`` of each text's token states, texts of similar length
-    padded together, in input order: (n, filters)."""
+def ngram_features(layer, states: Sequence[np.ndarray], dim: int, chunk: int = 32, max_tokens: int = 16384):
+    """``layer.ngrams`` of each text's token states, in input order: (n,
+    filters). Texts of similar length are padded together, at most ``chunk``
+    texts and ``max_tokens`` padded tokens at a time (a long text alone), so
+    memory stays bounded whatever the batch holds."""
     import torch
 
     order = sorted(range(len(states)), key=lambda i: len(states[i]))
     out = torch.zeros((len(states), layer.conv.out_channels), dtype=torch.float32)
-    for a in range(0, len(order), chunk):
-        rows = order[a:a + chunk]
+    a = 0
+    while a < len(order):
+        b = a + 1  # sorted by length: the last text of a chunk is its longest
+        while b < len(order) and b - a < chunk and (b - a + 1) * len(states[order[b]]) <= max_tokens:
+            b += 1
+        rows = order[a:b]
         padded, mask = pad_states([states[i] for i in rows], dim)
         out[rows] = layer.ngrams(padded, mask)
+        a = b
     return out
 
 

@@ -65,9 +65,11 @@ def test_ngram_features_do_not_depend_on_which_texts_share_a_padded_chunk():
     with torch.no_grad():
         together = ngram_features(layer, states, 4, chunk=32)
         alone = torch.cat([ngram_features(layer, [s], 4) for s in states])
+        budget = ngram_features(layer, states, 4, chunk=32, max_tokens=10)  # the 30-token text alone, the rest in pairs
         padded, mask = pad_states(states, 4)
         direct = layer.ngrams(padded, mask)
     assert torch.allclose(together, alone, atol=1e-5) and torch.allclose(together, direct, atol=1e-5)
+    assert torch.allclose(together, budget, atol=1e-5)
     assert (together[5] == 0).all()  # a text with no tokens: nothing fired
 
 
