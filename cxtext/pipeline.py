@@ -118,15 +118,21 @@ def detect_and_normalize(text: str, lang: Optional[str] = None):
     return lang, conf, normalize(text, lang if lang in ("fa", "ar", "en") else "und")
 
 
+def normalized_texts(texts: Sequence[str], langs: Optional[Sequence[Optional[str]]] = None) -> list[str]:
+    """Each text normalized as the analyzer does (its language given, or
+    detected), or left as it is where normalizing leaves nothing."""
+    out = []
+    for i, t in enumerate(texts):
+        n = detect_and_normalize(t, langs[i] if langs is not None else None)[2].text
+        out.append(n if n.strip() else t)
+    return out
+
+
 def embed_texts(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]] = None) -> np.ndarray:
     """L2-normalized document embeddings exactly as the analyzer computes them
     (language → normalization → one encoder pass); the trainer uses this so
     heads learn on the features they will see."""
-    norm_texts = []
-    for i, t in enumerate(texts):
-        n = detect_and_normalize(t, langs[i] if langs is not None else None)[2].text
-        norm_texts.append(n if n.strip() else t)
-    enc = encoder.encode(encoder.tokenize(norm_texts))
+    enc = encoder.encode(encoder.tokenize(normalized_texts(texts, langs)))
     return l2_normalize(np.stack([e.pooled for e in enc])) if enc else np.zeros((0, encoder.hidden_size), np.float32)
 
 

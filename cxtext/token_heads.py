@@ -5,7 +5,7 @@ the message's topic and tone. (A loyalty head of this kind was tried and not
 kept: model card.)
 
 Training reads each text's content-token states from the same encoder pass
-and normalization as the analyzer (``pipeline.detect_and_normalize``), the
+and normalization as the analyzer (``pipeline.normalized_texts``), the
 first ``TRAIN_TOKENS`` of them (the trainer's cut); the analyzer reads all.
 States are cached per chunk of texts beside the embedding cache (``.npz``,
 no pickle), so a refit embeds nothing twice."""
@@ -33,7 +33,7 @@ def token_states(encoder, texts: Sequence[str], langs: Optional[Sequence[Optiona
     """Each text's first ``max_tokens`` content-token states (n_i, dim),
     float32, as the analyzer's encoder pass gives them; chunks cached under
     ``cache_dir`` (resume after a kill)."""
-    from .pipeline import detect_and_normalize
+    from .pipeline import normalized_texts
     from .train import _hash_texts
 
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -42,12 +42,8 @@ def token_states(encoder, texts: Sequence[str], langs: Optional[Sequence[Optiona
         sub = list(texts[start:start + chunk])
         f = cache_dir / f"tokens{max_tokens}-{_hash_texts(sub)}-{len(sub)}.npz"
         if not f.exists():
-            norm = []
-            for i, t in enumerate(sub):
-                lang = langs[start + i] if langs is not None else None
-                n = detect_and_normalize(t, lang if isinstance(lang, str) else None)[2].text
-                norm.append(n if n.strip() else t)
-            enc = encoder.encode(encoder.tokenize(norm))
+            sub_langs = list(langs[start:start + chunk]) if langs is not None else None
+            enc = encoder.encode(encoder.tokenize(normalized_texts(sub, sub_langs)))
             kept = [e.token_states[:max_tokens].astype(np.float32) for e in enc]
             tmp = f.with_name(f.name + ".tmp.npz")
             np.savez(tmp, lens=np.array([len(k) for k in kept], dtype=np.int64),
