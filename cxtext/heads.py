@@ -126,7 +126,7 @@ def mlp(n_in: int, hidden: int, n_out: int, dropout: float = 0.1):
 def token_head(dim: int, spec: HeadSpec, hidden: int, dropout: float = 0.1):
     """A head that reads, beside the embedding (and its inputs), n-gram
     detectors over the text's token states: ``conv`` (``dim`` → filters, width
-    tokens wide, ReLU), max-pooled over the text's tokens, then ``mlp``."""
+    tokens wide, ReLU), max-pooled over the text's tokens (``ngrams``), then ``mlp``."""
     import torch
     from torch import nn
 
@@ -143,8 +143,10 @@ def token_head(dim: int, spec: HeadSpec, hidden: int, dropout: float = 0.1):
             fired = torch.relu(self.conv(states.transpose(1, 2)))
             return fired.masked_fill(~mask.unsqueeze(1), 0.0).amax(-1)
 
-        def forward(self, x, states, mask):
-            return self.mlp(torch.cat([x, self.ngrams(states, mask)], -1))
+        def forward(self, x, ngrams):
+            """Logits from what the MLP reads (the embedding and inputs ``x``) and
+            the text's ``ngrams`` (``self.ngrams`` or ``ngram_features``)."""
+            return self.mlp(torch.cat([x, ngrams], -1))
 
     return TokenHead()
 
@@ -269,10 +271,7 @@ class Heads:
                 if s.inputs:
                     read = torch.cat([xt, *(torch.from_numpy(flag_matrix(inputs[i], s.labels)) for i in s.inputs)], 1)
                 layer = self.module.heads[t]
-                if s.tokens:
-                    z = layer.mlp(torch.cat([read, ngram_features(layer, tokens, self.dim)], 1))
-                else:
-                    z = layer(read)
+                z = layer(read, ngram_features(layer, tokens, self.dim)) if s.tokens else layer(read)
                 z = z / max(s.temperature, 1e-3)
                 out[t] = (torch.sigmoid(z) if s.type == "sigmoid" else torch.softmax(z, dim=-1)).numpy()
         for task, (feedback, gate) in BLENDED_HEADS.items():

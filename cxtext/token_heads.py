@@ -89,7 +89,7 @@ def fit_token_head(task: str, labels: Sequence[str], X: np.ndarray, states: Sequ
         def forward(self, idx):
             rows = idx.tolist()
             padded, mask = pad_states([states[i] for i in rows], dim)
-            return self.head(Xt[idx], padded, mask)
+            return self.head(Xt[idx], self.head.ngrams(padded, mask))
 
     m = _fit_softmax(task, ByRow(), torch.arange(len(y)), y, dev, spec, cfg, rng)
     m["tokens"] = dict(TOKEN_SPEC)

@@ -15,7 +15,6 @@ Two entry points:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 import zlib

@@ -28,6 +28,15 @@ SENTENCES = [
 ]
 
 
+# 30 English messages, six of each kind, labelled with effort and loyalty
+EFFORT_LOYALTY_MESSAGES = [{"lang": "en", "text": f"{t} {i}", "effort": e, "loyalty": l}
+                           for i in range(6) for t, e, l in (("I called five times", "high", "none"),
+                                                             ("done in two minutes", "low", "none"),
+                                                             ("never ordering again", "none", "detractor"),
+                                                             ("will order again", "none", "promoter"),
+                                                             ("the soup was cold", "none", "none"))]
+
+
 def write_messages(folder, rows):
     """Labelled CX messages as ``signal_heads.signal_messages`` reads them (``folder/m.jsonl``)."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,14 +2,12 @@
 multi-label head is fitted, and how the engine uses them."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from conftest import SENTENCES, fit_signals, mock_cx_texts, mock_signal_corpus, write_messages
+from conftest import EFFORT_LOYALTY_MESSAGES, SENTENCES, fit_signals, mock_cx_texts, mock_signal_corpus, write_messages
 
 
 def test_absa_sentences_get_a_sentence_label_from_their_opinions():
@@ -28,7 +26,7 @@ def test_absa_sentences_get_a_sentence_label_from_their_opinions():
 
 
 def _fit(labels, X, dev, **kw):
-    from cxtext.heads import HeadSpec, build_module
+    from cxtext.heads import HeadSpec
     from cxtext.train import TrainConfig, fit_heads
 
     spec = HeadSpec(["a", "b", "c"], "sigmoid")
@@ -223,12 +221,7 @@ def test_effort_and_loyalty_heads_come_only_from_labelled_messages(tmp_path, tin
 
     mock_signal_corpus(monkeypatch)
     msgs = tmp_path / "msgs"
-    write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "effort": e, "loyalty": l}
-                           for i in range(6) for t, e, l in (("I called five times", "high", "none"),
-                                                             ("done in two minutes", "low", "none"),
-                                                             ("never ordering again", "none", "detractor"),
-                                                             ("will order again", "none", "promoter"),
-                                                             ("the soup was cold", "none", "none"))])
+    write_messages(msgs, EFFORT_LOYALTY_MESSAGES)
     with_msgs = fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
     assert with_msgs["effort"]["train_rows"] + with_msgs["effort"]["dev_rows"] == 30
     with_negs = fit_signals(tiny_models, tmp_path / "n", tmp_path, messages_dir=msgs, review_negatives=4)

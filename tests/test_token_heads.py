@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import fit_signals, mock_signal_corpus, write_messages
+from conftest import EFFORT_LOYALTY_MESSAGES, fit_signals, mock_signal_corpus, write_messages
 
 
 def _token_heads(dim: int = 4):
@@ -113,12 +113,7 @@ def test_the_signal_trainer_gives_an_effort_token_head_and_the_analyzer_feeds_it
 
     mock_signal_corpus(monkeypatch)
     msgs = tmp_path / "msgs"
-    write_messages(msgs, [{"lang": "en", "text": f"{t} {i}", "effort": e, "loyalty": l}
-                           for i in range(6) for t, e, l in (("I called five times", "high", "none"),
-                                                             ("done in two minutes", "low", "none"),
-                                                             ("never ordering again", "none", "detractor"),
-                                                             ("will order again", "none", "promoter"),
-                                                             ("the soup was cold", "none", "none"))])
+    write_messages(msgs, EFFORT_LOYALTY_MESSAGES)
     metrics = fit_signals(tiny_models, tmp_path / "a", tmp_path, messages_dir=msgs, review_negatives=0)
     heads = Heads.load(tmp_path / "a")
     assert heads.tasks["effort"].tokens == TOKEN_SPEC
