@@ -305,11 +305,14 @@ def _load_checkpoint(path: Path, model: _Model, opt) -> Optional[dict[str, Any]]
 
 def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[str]]], y: Mapping[str, np.ndarray],
              tasks: Mapping[str, HeadSpec], dev: np.ndarray, cfg: FinetuneConfig, work_dir: Path,
-             cache_dir: Path, log_fn: Callable[[str], None] = print) -> tuple[_Model, dict[str, Any]]:
+             cache_dir: Path, log_fn: Callable[[str], None] = print,
+             groups: Optional[Sequence[str]] = None) -> tuple[_Model, dict[str, Any]]:
     """Train the top ``cfg.train_layers`` layers and one head per task on
     ``texts``; ``y[task]`` holds label indices (-1: no label for that task).
     Returns the best epoch's model (mean dev macro-F1 over tasks) with its
-    temperatures fitted on the dev rows, and per-task dev metrics."""
+    temperatures fitted on the dev rows, and per-task dev metrics; with
+    ``groups`` (each text's dataset), also per dataset (``_run.dev_by_dataset``),
+    so that runs on different mixes compare on the datasets they share."""
     import torch
     from torch import nn
 
@@ -456,10 +459,37 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
                           "temperature": round(temp, 4), "dev_ece_before": round(ece(p0, lab[sel]), 4),
                           "dev_ece_after": round(ece(p1, lab[sel]), 4)})
             metrics[t] = m
-    metrics["_run"] = {"lower_seconds": round(t_lower, 1), "best_epoch": best.get("epoch"), "averaged": averaged,
+        by_group = dev_by_group(pr, {t: np.asarray(y[t])[dv] for t in task_names},
+                                np.asarray(groups, dtype=object)[dv]) \
+            if groups is not None else {}
+    else:
+        by_group = {}
+    metrics["_run"] = {"dev_by_dataset": by_group,"lower_seconds": round(t_lower, 1), "best_epoch": best.get("epoch"), "averaged": averaged,
                        "history": best.get("history", []), "frozen_layers": n_frozen,
                        "config": asdict(cfg)}
     return model, metrics
+
+
+def dev_by_group(logits: Mapping[str, Any], labels: Mapping[str, np.ndarray],
+                 groups: np.ndarray) -> dict[str, dict[str, Any]]:
+    """``{group: {task: {n, accuracy, macro_f1}}}`` of argmax predictions,
+    for every group that has labelled rows of a task. The macro-F1 averages
+    over the labels the group's rows carry: a dataset without "mixed" is not
+    marked down twice for a text read as mixed (one miss already counts)."""
+    from .metrics import f1_from_counts
+
+    out: dict[str, dict[str, Any]] = {}
+    for t, z in logits.items():
+        pred = np.asarray(z).argmax(-1)
+        lab = np.asarray(labels[t])
+        for g in sorted(set(groups[lab >= 0])):
+            sel = (groups == g) & (lab >= 0)
+            y, p = lab[sel], pred[sel]
+            f1 = [f1_from_counts(int(((p == c) & (y == c)).sum()), int(((p == c) & (y != c)).sum()),
+                                 int(((p != c) & (y == c)).sum())) for c in np.unique(y)]
+            out.setdefault(str(g), {})[t] = {"n": int(sel.sum()), "accuracy": round(float((p == y).mean()), 4),
+                                            "macro_f1": round(float(np.mean(f1)), 4)}
+    return out
 
 
 def save_finetuned(model: _Model, tasks: Mapping[str, HeadSpec], meta: dict[str, Any], out_dir: Path) -> Path:

@@ -61,6 +61,28 @@ DEFAULT_MIX: dict[tuple[str, str], int] = {
     ("ar_amazon_eg_aste", "sentiment"): 2600,  # products (ar)
 }
 
+# the project's written CX messages (``models/signal_train`` and ``models/signal_extra``) that carry a
+# sentiment and an emotion label: a mix names them like a dataset, so the encoder sees support chats
+# and survey answers, not only reviews and tweets
+CX_MESSAGES = "cx_messages"
+
+PROJECT_MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def cx_message_rows(task: str) -> pd.DataFrame:
+    """The project's written messages labelled for ``task`` (sentiment or
+    emotion), one row each, in the shape of ``datasets.load``."""
+    from .signal_heads import signal_messages
+
+    frames = [signal_messages(PROJECT_MODELS / "signal_train")]
+    extra = PROJECT_MODELS / "signal_extra"
+    if extra.is_dir():
+        frames.append(signal_messages(extra))
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df[task].notna()].drop_duplicates("text")
+    return pd.DataFrame({"text": df["text"].values, "lang": df["lang"].values, "task": task,
+                         "label": df[task].values, "split": "train"})
+
 
 @dataclass
 class TrainConfig:
@@ -362,7 +384,7 @@ def default_corpus(data_dir: Optional[Path] = None, mix: Mapping[tuple[str, str]
     for (name, task), cap in mix.items():
         if cap <= 0 or name in ds.EVAL_ONLY:
             continue
-        df = ds.load(name, data_dir)
+        df = cx_message_rows(task) if name == CX_MESSAGES else ds.load(name, data_dir)
         if task == "sentiment" and not (df["task"] == "sentiment").any():
             df = absa_as_sentiment(df)
         df = df[(df["task"] == task) & df["split"].isin(["train", "dev"]) & df["label"].notna()]
@@ -415,17 +437,25 @@ def train_defaults(out_dir: Path, data_dir: Optional[Path] = None, base: str = "
     dev = _dev_mask(df["text"].tolist(), cfg.dev_fraction, cfg.seed)
     rows = {f"{d}/{t}": int(n) for (d, t), n in df.groupby(["dataset", "task"]).size().items()}
     if finetune is not None:
+        import torch
+
         from .finetune import finetune as run_finetune, save_finetuned
 
         out_dir = Path(out_dir)
-        model, metrics = run_finetune(encoder, df["text"].tolist(), df["lang"].tolist(), _label_matrix(df, tasks),
-                                      tasks, dev, finetune, out_dir.with_name(out_dir.name + ".work"),
-                                      feature_dir(cache, encoder), log_fn=log_fn)
+        precision = torch.get_float32_matmul_precision()
+        if encoder.device.type == "cuda":
+            torch.set_float32_matmul_precision("high")  # TF32 matmuls on a GPU, as the shipped models were trained
+        try:
+            model, metrics = run_finetune(encoder, df["text"].tolist(), df["lang"].tolist(), _label_matrix(df, tasks),
+                                          tasks, dev, finetune, out_dir.with_name(out_dir.name + ".work"),
+                                          feature_dir(cache, encoder), log_fn=log_fn, groups=df["dataset"].tolist())
+        finally:
+            torch.set_float32_matmul_precision(precision)
         run = metrics.pop("_run")
         meta = _meta(encoder, base, cfg, tasks)
         meta["hidden"] = finetune.hidden
         meta["config"] = run["config"]
-        meta["metrics"] = {"dev": metrics}
+        meta["metrics"] = {"dev": metrics, "dev_by_dataset": run["dev_by_dataset"]}
         meta["training"] = {"rows": rows, "languages": {k: int(v) for k, v in df["lang"].value_counts().items()},
                             "mode": f"top {finetune.train_layers} encoder layers + heads",
                             "hardware": _hardware(encoder.device),

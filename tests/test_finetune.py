@@ -213,3 +213,29 @@ def test_the_shipped_models_stay_within_25_mb():
     models = Path(__file__).resolve().parent.parent / "models"
     total = sum(f.stat().st_size for f in models.rglob("*") if f.is_file())
     assert 5_000_000 < total <= 25_000_000, total
+
+
+def test_dev_scores_per_dataset_count_only_the_labels_a_dataset_has():
+    """Runs on different mixes are compared dataset by dataset; a text of a
+    dataset without "mixed" read as mixed is one miss, not a zero-F1 class."""
+    from cxtext.finetune import dev_by_group
+
+    groups = np.array(["a", "a", "a", "a", "b", "b"], dtype=object)
+    labels = {"sentiment": np.array([0, 0, 2, 2, 1, -1])}
+    logits = {"sentiment": np.eye(4)[[0, 3, 2, 2, 1, 0]]}  # row 1 read as class 3 (mixed), which "a" never carries
+    out = dev_by_group(logits, labels, groups)
+    assert out["a"]["sentiment"]["n"] == 4 and out["a"]["sentiment"]["accuracy"] == 0.75
+    assert out["a"]["sentiment"]["macro_f1"] == pytest.approx((2 / 3 + 1.0) / 2, abs=1e-4)  # over classes 0 and 2
+    assert out["b"]["sentiment"] == {"n": 1, "accuracy": 1.0, "macro_f1": 1.0}  # the unlabelled row is left out
+
+
+def test_the_written_messages_can_join_the_fine_tuning_mix():
+    """``cx_messages`` in a mix: every project message with that label, once."""
+    from cxtext.registry import EMOTION_LABELS, SENTIMENT_LABELS
+    from cxtext.train import cx_message_rows
+
+    for task, labels in (("sentiment", SENTIMENT_LABELS), ("emotion", EMOTION_LABELS)):
+        rows = cx_message_rows(task)
+        assert len(rows) >= 2700 and rows["text"].is_unique
+        assert set(rows["label"]) <= set(labels) and set(rows["lang"]) <= {"fa", "ar", "en"}
+        assert (rows["task"] == task).all() and (rows["split"] == "train").all()

@@ -58,8 +58,9 @@ def stored_weights(stored: Mapping[str, Any], base: Mapping[str, Any]) -> dict[s
             rows, cols = base[name].shape
             scale = stored.get(name + DELTA_SCALE)
             if k.endswith(DELTA_Q4) and cols % 32 == 0 and tuple(v.shape) == (rows, cols // 32 * 18):
-                v = base[name].float() + torch.from_numpy(dequantize_q4(v.numpy().tobytes(), rows, cols))
+                # the change is read on the CPU; the base may sit on a GPU
+                v = base[name].detach().cpu().float() + torch.from_numpy(dequantize_q4(v.numpy().tobytes(), rows, cols))
             elif k.endswith(DELTA_Q) and scale is not None and tuple(v.shape) == (rows, cols):
-                v = base[name].float() + v.float() * scale.float()[:, None]
+                v = base[name].detach().cpu().float() + v.float() * scale.float()[:, None]
         out[name] = v
     return out
