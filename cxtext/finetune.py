@@ -464,9 +464,9 @@ def finetune(encoder, texts: Sequence[str], langs: Optional[Sequence[Optional[st
             if groups is not None else {}
     else:
         by_group = {}
-    metrics["_run"] = {"dev_by_dataset": by_group,"lower_seconds": round(t_lower, 1), "best_epoch": best.get("epoch"), "averaged": averaged,
+    metrics["_run"] = {"lower_seconds": round(t_lower, 1), "best_epoch": best.get("epoch"), "averaged": averaged,
                        "history": best.get("history", []), "frozen_layers": n_frozen,
-                       "config": asdict(cfg)}
+                       "config": asdict(cfg), "dev_by_dataset": by_group}
     return model, metrics
 
 

@@ -68,16 +68,13 @@ DEFAULT_MIX: dict[tuple[str, str], int] = {
     (CX_MESSAGES, "emotion"): ALL,
 }
 
-PROJECT_MODELS = Path(__file__).resolve().parents[1] / "models"
-
-
 def cx_message_rows(task: str) -> pd.DataFrame:
     """The project's written messages labelled for ``task`` (sentiment or
     emotion), one row each, in the shape of ``datasets.load``."""
-    from .signal_heads import signal_messages
+    from .signal_heads import PROJECT_MESSAGES, signal_messages
 
-    frames = [signal_messages(PROJECT_MODELS / "signal_train")]
-    extra = PROJECT_MODELS / "signal_extra"
+    frames = [signal_messages(PROJECT_MESSAGES)]
+    extra = PROJECT_MESSAGES.parent / "signal_extra"
     if extra.is_dir():
         frames.append(signal_messages(extra))
     df = pd.concat(frames, ignore_index=True)
