@@ -42,8 +42,15 @@ from .heads import BLENDED_HEADS, Heads, HeadSpec
 from .registry import GATE_LABELS, TASK_LABELS
 
 # the review sets of the sentiment mix, whose texts the sentiment_cx head is distilled on (no tweets)
-REVIEW_SOURCES = ("fa_snappfood", "fa_sentipers", "fa_deepsentipers", "fa_taaghche_partial",
-                  "ar_elsahar_multidomain", "ar_amazon_eg_aste", "ar_semeval2016_absa_hotels")
+# the review sets the CX sentiment head is distilled on, and how many rows of each the sample is drawn
+# from: their caps in the fine-tuning mix of models 0.4–0.8 (that mix takes every row since 0.9; the
+# distillation sample keeps its own pool, so the CX heads do not move when the fine-tuning mix does)
+REVIEW_MIX: dict[tuple[str, str], int] = {  # in that mix's order: the sample depends on it
+    ("fa_snappfood", "sentiment"): 20398, ("fa_deepsentipers", "sentiment"): 5142,
+    ("fa_taaghche_partial", "sentiment"): 1500, ("ar_elsahar_multidomain", "sentiment"): 8000,
+    ("ar_semeval2016_absa_hotels", "sentiment"): 4765, ("fa_sentipers", "sentiment"): 8000,
+    ("ar_amazon_eg_aste", "sentiment"): 2600,
+}
 
 
 @dataclass(frozen=True)
@@ -58,21 +65,23 @@ class CxHeadConfig:
 
 
 def emotion_texts(data_dir=None, seed: int = 0) -> pd.DataFrame:
-    """The emotion rows of the default training mix (``train.DEFAULT_MIX``):
-    what the ``emotion`` head learned from, train/dev splits only."""
-    from .train import DEFAULT_MIX, default_corpus
+    """The emotion rows of the default training mix (``train.DEFAULT_MIX``)
+    from the public datasets: what the ``emotion`` head learned from, train/dev
+    splits only. The written CX messages of the mix are left out: here they
+    would stand for "not customer feedback" and "not a message"."""
+    from .train import CX_MESSAGES, DEFAULT_MIX, default_corpus
 
-    return default_corpus(data_dir, {k: v for k, v in DEFAULT_MIX.items() if k[1] == "emotion"}, seed)
+    return default_corpus(data_dir, {k: v for k, v in DEFAULT_MIX.items() if k[1] == "emotion" and k[0] != CX_MESSAGES},
+                          seed)
 
 
 def review_texts(data_dir=None, seed: int = 0, per_lang: int = 4000) -> pd.DataFrame:
     """A seeded sample of up to ``per_lang`` rows per language of the review
-    sets of the sentiment mix (``REVIEW_SOURCES``) labelled negative, neutral
-    or positive: texts the ``sentiment`` head learned from."""
-    from .train import DEFAULT_MIX, default_corpus
+    sets (``REVIEW_MIX``) labelled negative, neutral or positive: texts the
+    ``sentiment`` head learned from."""
+    from .train import default_corpus
 
-    mix = {k: v for k, v in DEFAULT_MIX.items() if k[1] == "sentiment" and k[0] in REVIEW_SOURCES}
-    df = default_corpus(data_dir, mix, seed)
+    df = default_corpus(data_dir, REVIEW_MIX, seed)
     df = df[df["label"].isin(["negative", "neutral", "positive"])]
     return pd.concat([g.sample(min(len(g), per_lang), random_state=seed) for _, g in df.groupby("lang")],
                      ignore_index=True)

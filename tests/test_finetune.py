@@ -239,3 +239,21 @@ def test_the_written_messages_can_join_the_fine_tuning_mix():
         assert len(rows) >= 2700 and rows["text"].is_unique
         assert set(rows["label"]) <= set(labels) and set(rows["lang"]) <= {"fa", "ar", "en"}
         assert (rows["task"] == task).all() and (rows["split"] == "train").all()
+
+
+def test_the_cx_heads_texts_do_not_follow_the_fine_tuning_mix(monkeypatch):
+    """The written messages joined the fine-tuning mix in 0.9; the CX heads'
+    "not feedback, not a message" side must not take them in, and their review
+    sample keeps its own pool, so refitting the CX heads gives the same heads."""
+    import cxtext.cx_heads as ch
+    import cxtext.train as tr
+
+    seen = []
+    monkeypatch.setattr(tr, "default_corpus", lambda data_dir, mix, seed: seen.append(dict(mix)) or pd.DataFrame(
+        {"text": ["a", "b"], "lang": ["fa", "ar"], "task": "sentiment", "label": ["negative", "positive"], "dataset": "x"}))
+    ch.emotion_texts()
+    ch.review_texts()
+    emotion_mix, review_mix = seen
+    assert (tr.CX_MESSAGES, "emotion") in tr.DEFAULT_MIX and all(name != tr.CX_MESSAGES for name, _ in emotion_mix)
+    assert {t for _, t in emotion_mix} == {"emotion"} and len(emotion_mix) == 4
+    assert review_mix == ch.REVIEW_MIX and review_mix[("fa_sentipers", "sentiment")] == 8000
