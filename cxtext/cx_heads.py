@@ -41,7 +41,6 @@ import pandas as pd
 from .heads import BLENDED_HEADS, Heads, HeadSpec
 from .registry import GATE_LABELS, TASK_LABELS
 
-# the review sets of the sentiment mix, whose texts the sentiment_cx head is distilled on (no tweets)
 # the review sets the CX sentiment head is distilled on, and how many rows of each the sample is drawn
 # from: their caps in the fine-tuning mix of models 0.4–0.8 (that mix takes every row since 0.9; the
 # distillation sample keeps its own pool, so the CX heads do not move when the fine-tuning mix does)

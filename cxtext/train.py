@@ -68,6 +68,7 @@ DEFAULT_MIX: dict[tuple[str, str], int] = {
     (CX_MESSAGES, "emotion"): ALL,
 }
 
+
 def cx_message_rows(task: str) -> pd.DataFrame:
     """The project's written messages labelled for ``task`` (sentiment or
     emotion), one row each, in the shape of ``datasets.load``."""

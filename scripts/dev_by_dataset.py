@@ -32,8 +32,8 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from cxtext.finetune import CHUNK, FinetuneConfig, _chunk_ids, _extended_mask, dev_by_group
-    from cxtext.heads import Heads
+    from cxtext.finetune import CHUNK, FinetuneConfig, _chunk_ids, _lower_forward, dev_by_group
+    from cxtext.heads import Heads, l2_normalize
     from cxtext.pipeline import encoder_for
     from cxtext.settings import default_cache_dir
     from cxtext.train import TrainConfig, _dev_mask, _slug
@@ -51,29 +51,14 @@ def main() -> None:
         for s in range(0, len(texts), CHUNK):
             seqs += _chunk_ids(enc, texts[s:s + CHUNK], langs[s:s + CHUNK], FinetuneConfig().max_tokens, ids_dir)
         dv = np.where(dev)[0]
-        order = dv[np.argsort([len(seqs[i]) for i in dv], kind="stable")]
-        X = np.zeros((len(texts), heads.dim), dtype=np.float32)
-        with torch.inference_mode():
-            for s in range(0, len(order), 256):
-                b = order[s:s + 256]
-                L = max(len(seqs[i]) for i in b)
-                ids = torch.full((len(b), L), enc.pad, dtype=torch.long)
-                mask = torch.zeros((len(b), L))
-                for r, i in enumerate(b):
-                    ids[r, :len(seqs[i])] = torch.tensor(seqs[i])
-                    mask[r, :len(seqs[i])] = 1
-                ids, mask = ids.to(enc.device), mask.to(enc.device)
-                h = enc.model.embeddings(input_ids=ids)
-                ext = _extended_mask(mask, h.dtype)
-                for layer in enc.model.encoder.layer:
-                    h = layer(h, attention_mask=ext)[0]
-                pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
-                X[b] = torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy()
+        # every layer's output, as the fine-tuning's own forward gives it, mean-pooled over the window
+        states = _lower_forward(enc.model, len(enc.model.encoder.layer), [seqs[i] for i in dv], enc.pad)
+        X = l2_normalize(np.stack([h.astype(np.float32).mean(0) for h in states]))
         logits, labels = {}, {}
         for t in ("sentiment", "emotion"):
             spec = heads.tasks[t]
             with torch.inference_mode():
-                logits[t] = heads.module.heads[t](torch.from_numpy(X[dv])).numpy()
+                logits[t] = heads.module.heads[t](torch.from_numpy(X)).numpy()
             idx = {l: k for k, l in enumerate(spec.labels)}
             labels[t] = np.array([idx.get(l, -1) if tk == t else -1
                                   for tk, l in zip(df["task"].values[dv], df["label"].values[dv])])
